@@ -1,0 +1,33 @@
+namespace Mesh;
+
+/// <summary>
+/// Entry point to the actors of a Mesh cluster from any code: hosts, controllers and actors themselves.
+/// </summary>
+public interface IMesh
+{
+    /// <summary>Gets the capabilities this node has registered.</summary>
+    IReadOnlySet<string> Capabilities { get; }
+
+    /// <summary>
+    /// Gets a proxy for the actor with the contract <typeparamref name="T"/> and the key <paramref name="id"/>.
+    /// Nothing is activated until the first call; the proxy may be cached and shared between threads.
+    /// </summary>
+    /// <typeparam name="T">An interface marked with <see cref="MeshActorAttribute"/>.</typeparam>
+    /// <param name="id">The actor's key; any non-empty string.</param>
+    /// <returns>A proxy that routes every call to the actor's owner node.</returns>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is null or empty.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <typeparamref name="T"/> is not an actor contract the Mesh generator has processed.
+    /// </exception>
+    T GetActor<T>(string id)
+        where T : IMeshActor;
+
+    /// <summary>
+    /// Adds capabilities to this node at run time, so that it starts hosting actors of those capabilities.
+    /// </summary>
+    /// <param name="capabilities">The capability names to add; names this node already has are ignored.</param>
+    /// <param name="cancellationToken">Cancels the registration.</param>
+    /// <returns>A task that completes when the capabilities are in effect on this node.</returns>
+    /// <exception cref="ArgumentException">A capability name is empty or not of the form <c>^[a-z][a-z0-9_.-]*$</c>.</exception>
+    ValueTask RegisterCapabilitiesAsync(IEnumerable<string> capabilities, CancellationToken cancellationToken = default);
+}

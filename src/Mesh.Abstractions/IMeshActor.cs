@@ -1,0 +1,6 @@
+namespace Mesh;
+
+/// <summary>Marker interface every Mesh actor contract derives from.</summary>
+public interface IMeshActor
+{
+}
