@@ -1,0 +1,291 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Mesh.CodeAnalysis;
+
+/// <summary>Reads an actor contract from its interface symbol: the one place that decides what a valid contract is,
+/// shared by the generator (which emits code for valid contracts) and the analyzers (which report the problems).</summary>
+internal static class ContractExtractor
+{
+    /// <summary>Describes <paramref name="contract"/>, collecting every member problem.</summary>
+    /// <param name="contract">An interface marked <c>[MeshActor]</c>.</param>
+    /// <param name="symbols">The Mesh types of the compilation.</param>
+    /// <param name="problems">Receives the member problems; may be <see langword="null"/> when only validity matters.</param>
+    /// <returns>The model, or <see langword="null"/> when the contract cannot be generated: it is not a non-generic interface,
+    /// its capability is invalid, it is not accessible to generated code, or it has member problems.</returns>
+    public static ContractModel? Extract(INamedTypeSymbol contract, MeshSymbols symbols, List<ContractProblem>? problems)
+    {
+        if (contract.TypeKind != TypeKind.Interface || contract.IsGenericType || !IsAccessible(contract))
+        {
+            return null;
+        }
+
+        string? capability = MeshSymbols.StringArgument(symbols.GetMeshActorAttribute(contract));
+        bool valid = CapabilityName.IsValid(capability);
+
+        var candidates = new List<IMethodSymbol>();
+        problems ??= [];
+        int problemsBefore = problems.Count;
+        foreach (INamedTypeSymbol declaring in Enumerable.Repeat(contract, 1).Concat(contract.AllInterfaces))
+        {
+            foreach (ISymbol member in declaring.GetMembers())
+            {
+                CollectMember(contract, member, candidates, problems);
+            }
+        }
+
+        var methods = new List<MethodModel>(candidates.Count);
+        var names = new Dictionary<string, int>();
+        foreach (IMethodSymbol method in candidates)
+        {
+            names[method.Name] = names.TryGetValue(method.Name, out int count) ? count + 1 : 1;
+        }
+
+        string prefix = MemberPrefix(contract);
+        var ids = new Dictionary<uint, IMethodSymbol>();
+        foreach (IMethodSymbol method in candidates)
+        {
+            MethodModel? model = ExtractMethod(contract, method, symbols, prefix, names[method.Name] > 1, problems);
+            if (model is null)
+            {
+                continue;
+            }
+
+            if (ids.TryGetValue(model.Id, out IMethodSymbol? first))
+            {
+                problems.Add(new ContractProblem(ContractProblemKind.MethodIdCollision, LocationOf(method, contract), method.Name, first.Name));
+                continue;
+            }
+
+            ids.Add(model.Id, method);
+            methods.Add(model);
+        }
+
+        if (!valid || problems.Count != problemsBefore)
+        {
+            return null;
+        }
+
+        string ns = contract.ContainingNamespace.IsGlobalNamespace ? string.Empty : contract.ContainingNamespace.ToDisplayString();
+        return new ContractModel(
+            ns,
+            contract.Name,
+            CSharpText.Type(contract),
+            prefix,
+            ProxyName(contract, prefix),
+            capability!,
+            new EquatableArray<MethodModel>(methods));
+    }
+
+    private static void CollectMember(INamedTypeSymbol contract, ISymbol member, List<IMethodSymbol> candidates, List<ContractProblem> problems)
+    {
+        switch (member)
+        {
+            case IMethodSymbol { MethodKind: MethodKind.Ordinary } method:
+                if (method.IsStatic)
+                {
+                    if (method.IsAbstract || method.IsVirtual)
+                    {
+                        problems.Add(new ContractProblem(ContractProblemKind.UnsupportedMember, LocationOf(method, contract), method.Name, "static abstract member"));
+                    }
+                }
+                else if (method.IsAbstract)
+                {
+                    candidates.Add(method);
+                }
+
+                break;
+            case IPropertySymbol property when property.IsAbstract || property.IsVirtual:
+                problems.Add(new ContractProblem(ContractProblemKind.UnsupportedMember, LocationOf(property, contract), property.IsIndexer ? "this[]" : property.Name, property.IsIndexer ? "indexer" : "property"));
+                break;
+            case IEventSymbol @event when @event.IsAbstract || @event.IsVirtual:
+                problems.Add(new ContractProblem(ContractProblemKind.UnsupportedMember, LocationOf(@event, contract), @event.Name, "event"));
+                break;
+        }
+    }
+
+    private static MethodModel? ExtractMethod(INamedTypeSymbol contract, IMethodSymbol method, MeshSymbols symbols, string prefix, bool overloaded, List<ContractProblem> problems)
+    {
+        int before = problems.Count;
+        Location location = LocationOf(method, contract);
+        if (method.IsGenericMethod)
+        {
+            problems.Add(new ContractProblem(ContractProblemKind.UnsupportedMember, location, method.Name, "generic method"));
+        }
+
+        ReturnKind returnKind = default;
+        ITypeSymbol? resultType = null;
+        INamedTypeSymbol? returnType = method.ReturnType as INamedTypeSymbol;
+        INamedTypeSymbol? returnDefinition = returnType?.OriginalDefinition;
+        if (Same(returnDefinition, symbols.ValueTask))
+        {
+            returnKind = ReturnKind.ValueTask;
+        }
+        else if (Same(returnDefinition, symbols.Task))
+        {
+            returnKind = ReturnKind.Task;
+        }
+        else if (Same(returnDefinition, symbols.ValueTaskOfT))
+        {
+            returnKind = ReturnKind.ValueTaskOfT;
+            resultType = returnType!.TypeArguments[0];
+        }
+        else if (Same(returnDefinition, symbols.TaskOfT))
+        {
+            returnKind = ReturnKind.TaskOfT;
+            resultType = returnType!.TypeArguments[0];
+        }
+        else
+        {
+            problems.Add(new ContractProblem(ContractProblemKind.UnsupportedReturnType, ReturnTypeLocation(method, contract), method.Name, method.ReturnType.ToDisplayString()));
+        }
+
+        bool isOneWay = MeshSymbols.FindAttribute(method, symbols.OneWayAttribute) is not null;
+        if (isOneWay && resultType is not null)
+        {
+            problems.Add(new ContractProblem(ContractProblemKind.OneWayWithResult, ReturnTypeLocation(method, contract), method.Name, method.ReturnType.ToDisplayString()));
+        }
+
+        if (resultType is not null)
+        {
+            CheckSerializable(resultType, ReturnTypeLocation(method, contract), method.Name, problems);
+        }
+
+        var parameters = new List<ParameterModel>(method.Parameters.Length);
+        var idTypes = new List<string>(method.Parameters.Length);
+        string? cancellationTokenName = null;
+        for (int i = 0; i < method.Parameters.Length; i++)
+        {
+            IParameterSymbol parameter = method.Parameters[i];
+            Location parameterLocation = LocationOf(parameter, contract);
+            if (Same(parameter.Type, symbols.CancellationToken))
+            {
+                if (cancellationTokenName is not null || i != method.Parameters.Length - 1)
+                {
+                    problems.Add(new ContractProblem(ContractProblemKind.CancellationTokenPosition, parameterLocation, parameter.Name, method.Name));
+                }
+
+                cancellationTokenName = parameter.Name;
+                continue;
+            }
+
+            if (parameter.RefKind != RefKind.None || parameter.Type is IPointerTypeSymbol or IFunctionPointerTypeSymbol || parameter.Type.IsRefLikeType)
+            {
+                problems.Add(new ContractProblem(ContractProblemKind.UnsupportedParameter, parameterLocation, parameter.Name, method.Name));
+                continue;
+            }
+
+            CheckSerializable(parameter.Type, parameterLocation, parameter.Name, problems);
+            parameters.Add(new ParameterModel(CSharpText.Identifier(parameter.Name), CSharpText.Type(parameter.Type), WireKindOf(parameter.Type), CSharpText.DefaultValue(parameter)));
+            idTypes.Add(CSharpText.IdType(parameter.Type));
+        }
+
+        if (parameters.Count > 249)
+        {
+            problems.Add(new ContractProblem(ContractProblemKind.UnsupportedParameter, location, method.Name, method.Name));
+        }
+
+        if (problems.Count != before)
+        {
+            return null;
+        }
+
+        string? alias = MeshSymbols.StringArgument(MeshSymbols.FindAttribute(method, symbols.MethodAliasAttribute)) is { Length: > 0 } text ? text : null;
+        string idText = alias ?? MethodIds.SignatureText(method.Name, idTypes);
+        uint id = MethodIds.Hash(idText);
+        string typePrefix = prefix + "_" + method.Name + (overloaded ? "_" + id.ToString("X8", CultureInfo.InvariantCulture) : string.Empty);
+        return new MethodModel(
+            method.Name,
+            CSharpText.Type(method.ContainingType),
+            returnKind,
+            CSharpText.Type(method.ReturnType),
+            resultType is null ? null : CSharpText.Type(resultType),
+            resultType is null ? WireKind.Unmanaged : WireKindOf(resultType),
+            isOneWay,
+            id,
+            idText,
+            typePrefix,
+            new EquatableArray<ParameterModel>(parameters),
+            cancellationTokenName is null ? null : CSharpText.Identifier(cancellationTokenName));
+    }
+
+    private static void CheckSerializable(ITypeSymbol type, Location location, string subject, List<ContractProblem> problems)
+    {
+        if (Serializability.FindUnserializable(type) is not { } bad)
+        {
+            return;
+        }
+
+        string? typeId = bad is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } named
+            && named.Locations.Any(l => l.IsInSource)
+            ? DocumentationCommentId.CreateDeclarationId(named.OriginalDefinition)
+            : null;
+        problems.Add(new ContractProblem(ContractProblemKind.NotSerializable, location, subject, bad.ToDisplayString(), typeId));
+    }
+
+    private static WireKind WireKindOf(ITypeSymbol type)
+        => type.SpecialType == SpecialType.System_String ? WireKind.String
+        : type.IsUnmanagedType && type.TypeKind != TypeKind.Pointer ? WireKind.Unmanaged
+        : WireKind.Value;
+
+    private static bool Same(ISymbol? a, ISymbol? b) => b is not null && SymbolEqualityComparer.Default.Equals(a, b);
+
+    private static bool IsAccessible(INamedTypeSymbol type)
+    {
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string MemberPrefix(INamedTypeSymbol contract)
+    {
+        string prefix = contract.Name;
+        for (INamedTypeSymbol? outer = contract.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            prefix = outer.Name + "_" + prefix;
+        }
+
+        return prefix;
+    }
+
+    private static string ProxyName(INamedTypeSymbol contract, string prefix)
+    {
+        string name = contract.Name.Length > 1 && contract.Name[0] == 'I' && char.IsUpper(contract.Name[1]) ? contract.Name.Substring(1) : contract.Name;
+        return prefix.Substring(0, prefix.Length - contract.Name.Length) + name + "Proxy";
+    }
+
+    private static Location LocationOf(ISymbol symbol, INamedTypeSymbol contract)
+    {
+        foreach (Location location in symbol.Locations)
+        {
+            if (location.IsInSource)
+            {
+                return location;
+            }
+        }
+
+        return contract.Locations.FirstOrDefault(l => l.IsInSource) ?? Location.None;
+    }
+
+    private static Location ReturnTypeLocation(IMethodSymbol method, INamedTypeSymbol contract)
+    {
+        foreach (SyntaxReference reference in method.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is MethodDeclarationSyntax declaration)
+            {
+                return declaration.ReturnType.GetLocation();
+            }
+        }
+
+        return LocationOf(method, contract);
+    }
+}

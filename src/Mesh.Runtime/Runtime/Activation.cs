@@ -1,0 +1,281 @@
+using System.Collections.Concurrent;
+using Mesh.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mesh.Runtime;
+
+/// <summary>
+/// One live actor: its instance, its mailbox and its lifecycle. Messages run one turn at a time in FIFO order
+/// (several at once, interleaved at awaits, for <c>[Reentrant]</c> implementations). A call that finds the mailbox
+/// idle runs on the caller's thread without being queued (the inline fast path); otherwise it is queued and the
+/// mailbox drains on the thread pool. Nothing here takes a lock.
+/// </summary>
+internal sealed class Activation : IThreadPoolWorkItem
+{
+    private const int Created = 0;
+    private const int Active = 1;
+    private const int Deactivating = 2;
+    private const int Deactivated = 3;
+    private const int Failed = 4;
+
+    private readonly ConcurrentQueue<WorkItem> _queue = new();
+    private readonly ActorImplementation _implementation;
+    private readonly CancellationTokenSource _deactivating = new();
+    private readonly TaskCompletionSource _gone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _queued;
+    private int _running;
+    private int _state;
+    private int _deactivationQueued;
+    private int _inFlight;
+    private long _lastActivity;
+    private IMeshActor? _instance;
+    private AsyncServiceScope _scope;
+    private Exception? _activationError;
+
+    public Activation(MeshRuntime runtime, ActorId id, ActorImplementation implementation)
+    {
+        Runtime = runtime;
+        Id = id;
+        _implementation = implementation;
+        IsReentrant = implementation.IsReentrant;
+        _lastActivity = Environment.TickCount64;
+
+        // Activation is the first turn, so every message queued before it completes waits for it.
+        _queue.Enqueue(new ActivateItem());
+        _queued = 1;
+    }
+
+    public MeshRuntime Runtime { get; }
+
+    public ActorId Id { get; }
+
+    public bool IsReentrant { get; }
+
+    public IMeshActor Instance => _instance!;
+
+    public CancellationToken DeactivatingToken => _deactivating.Token;
+
+    public bool IsGone => Volatile.Read(ref _state) >= Deactivated;
+
+    /// <summary>Gets a task that completes when the activation has deactivated or failed to activate.</summary>
+    public Task Gone => _gone.Task;
+
+    /// <summary>Gets whether nothing is queued or running and the last turn ended before <paramref name="idleSince"/>.</summary>
+    public bool IsIdleSince(long idleSince)
+        => Volatile.Read(ref _state) == Active && Volatile.Read(ref _queued) == 0 && Volatile.Read(ref _running) == 0
+        && Volatile.Read(ref _inFlight) == 0 && Volatile.Read(ref _lastActivity) <= idleSince;
+
+    /// <summary>Takes the turn for a call on the caller's thread, when the actor is active and nothing waits.</summary>
+    public bool TryEnterInline()
+    {
+        if (IsReentrant || Volatile.Read(ref _state) != Active || Volatile.Read(ref _queued) != 0
+            || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        if (Volatile.Read(ref _state) == Active)
+        {
+            return true;
+        }
+
+        ExitInline();
+        return false;
+    }
+
+    /// <summary>Ends a turn taken by <see cref="TryEnterInline"/>, then drains whatever was queued meanwhile.</summary>
+    public void ExitInline()
+    {
+        Volatile.Write(ref _lastActivity, Environment.TickCount64);
+        Volatile.Write(ref _running, 0);
+        if (!_queue.IsEmpty)
+        {
+            Schedule();
+        }
+    }
+
+    /// <summary>Queues <paramref name="item"/>, or throws <see cref="MailboxFullException"/> when the mailbox is full.</summary>
+    public void Enqueue(WorkItem item)
+    {
+        int capacity = Runtime.MailboxCapacity;
+        if (Interlocked.Increment(ref _queued) > capacity && item is not DeactivateItem)
+        {
+            Interlocked.Decrement(ref _queued);
+            throw new MailboxFullException(Id, capacity);
+        }
+
+        _queue.Enqueue(item);
+        Schedule();
+    }
+
+    /// <summary>Queues a deactivation after whatever is queued now (once per activation).</summary>
+    public void RequestDeactivation(DeactivationReason reason)
+    {
+        if (Interlocked.Exchange(ref _deactivationQueued, 1) == 0)
+        {
+            Enqueue(new DeactivateItem(reason));
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => Drain();
+
+    /// <summary>Called by an item whose turn ended asynchronously.</summary>
+    public void OnTurnCompleted()
+    {
+        Volatile.Write(ref _lastActivity, Environment.TickCount64);
+        if (IsReentrant)
+        {
+            // DeactivateAsync waits for the count to reach zero.
+            Interlocked.Decrement(ref _inFlight);
+            return;
+        }
+
+        Drain();
+    }
+
+    public async ValueTask ActivateAsync()
+    {
+        _scope = Runtime.Services.CreateAsyncScope();
+        _instance = Runtime.CreateInstance(_implementation, _scope.ServiceProvider, new ActorContext(this));
+        if (_instance is IActorLifecycle lifecycle)
+        {
+            await lifecycle.OnActivateAsync(_deactivating.Token).ConfigureAwait(false);
+        }
+    }
+
+    public void OnActivated()
+    {
+        Volatile.Write(ref _state, Active);
+        Runtime.Metrics.Activated();
+    }
+
+    public void OnActivationFailed(Exception exception)
+    {
+        _activationError = exception;
+        Volatile.Write(ref _state, Failed);
+        Runtime.Log.ActivationFailed(Id, exception);
+        _ = DisposeInstanceAsync();
+        Runtime.Remove(this);
+        _gone.TrySetResult();
+    }
+
+    public async ValueTask DeactivateAsync(DeactivationReason reason)
+    {
+        if (IsReentrant && Volatile.Read(ref _inFlight) > 0)
+        {
+            // Wait for reentrant turns still running: the last one reschedules the drain.
+            Volatile.Write(ref _state, Deactivating);
+            await WaitForInFlightAsync().ConfigureAwait(false);
+        }
+
+        Volatile.Write(ref _state, Deactivating);
+        try
+        {
+            await _deactivating.CancelAsync().ConfigureAwait(false);
+            if (_instance is IActorLifecycle lifecycle)
+            {
+                using var timeout = new CancellationTokenSource(Runtime.ShutdownTimeout);
+                await lifecycle.OnDeactivateAsync(reason, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+        {
+            Runtime.Log.DeactivationFailed(Id, exception);
+        }
+
+        await DisposeInstanceAsync().ConfigureAwait(false);
+        Volatile.Write(ref _state, Deactivated);
+        Runtime.Remove(this);
+        Runtime.Metrics.Deactivated();
+        _gone.TrySetResult();
+    }
+
+    private async Task WaitForInFlightAsync()
+    {
+        long deadline = Environment.TickCount64 + (long)Runtime.ShutdownTimeout.TotalMilliseconds;
+        int delay = 1;
+        while (Volatile.Read(ref _inFlight) > 0 && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(delay).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 50);
+        }
+    }
+
+    private async ValueTask DisposeInstanceAsync()
+    {
+        try
+        {
+            switch (_instance)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+
+            await _scope.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Runtime.Log.DeactivationFailed(Id, exception);
+        }
+    }
+
+    private void Schedule()
+    {
+        if (Interlocked.CompareExchange(ref _running, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Runs queued turns while this thread owns the mailbox (<c>_running == 1</c>).</summary>
+    private void Drain()
+    {
+        while (true)
+        {
+            while (_queue.TryDequeue(out WorkItem? item))
+            {
+                Interlocked.Decrement(ref _queued);
+                int state = Volatile.Read(ref _state);
+                if (state == Deactivated)
+                {
+                    item.Reroute(Runtime);
+                    continue;
+                }
+
+                if (state == Failed)
+                {
+                    item.Fail(new ActorActivationException(Id, $"Activating {Id} failed: {_activationError!.Message}", _activationError));
+                    continue;
+                }
+
+                if (IsReentrant && item is not DeactivateItem and not ActivateItem)
+                {
+                    Interlocked.Increment(ref _inFlight);
+                    if (item.Execute(this))
+                    {
+                        Interlocked.Decrement(ref _inFlight);
+                    }
+
+                    continue;
+                }
+
+                if (!item.Execute(this))
+                {
+                    // The item calls OnTurnCompleted, which drains again on its thread.
+                    return;
+                }
+            }
+
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+            Volatile.Write(ref _running, 0);
+            if (_queue.IsEmpty || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,406 @@
+using System.Collections.Concurrent;
+using System.Threading.Tasks.Sources;
+using Mesh.Infrastructure;
+
+namespace Mesh.Runtime;
+
+/// <summary>
+/// A pooled call of one request type: it carries the request into the mailbox, runs it as a turn, and is the
+/// <see cref="IValueTaskSource{TResult}"/> the caller awaits when the call does not complete synchronously.
+/// Two owners share it, the caller (until it reads the result) and the mailbox (until the turn ends or is skipped);
+/// it returns to the pool when both are done. A timed-out or cancelled call completes its caller at once, cancels the
+/// token the actor sees, and is skipped if it has not started.
+/// </summary>
+internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTaskSource<TResponse>
+    where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
+    where TActor : class, IMeshActor
+{
+    private const int PoolLimit = 1024;
+    private static readonly ConcurrentQueue<CallItem<TRequest, TActor, TResponse>> s_pool = new();
+    private static int s_pooled;
+
+    [ThreadStatic]
+    private static CallItem<TRequest, TActor, TResponse>? t_cached;
+
+    private readonly Action _onPendingCompleted;
+    private readonly Timer _timer;
+    private ManualResetValueTaskSourceCore<TResponse> _core;
+    private CancellationTokenSource? _cts;
+    private CancellationTokenRegistration _callerRegistration;
+    private CancellationToken _callerToken;
+    private TRequest _request;
+    private Activation? _activation;
+    private ValueTask<TResponse> _pending;
+    private long _deadline;
+    private int _completed;
+    private int _owners;
+    private bool _inline;
+    private bool _oneWay;
+
+    private CallItem()
+    {
+        _core.RunContinuationsAsynchronously = true;
+        _onPendingCompleted = OnPendingCompleted;
+        _timer = new Timer(static state => ((CallItem<TRequest, TActor, TResponse>)state!).OnTimeout(), this, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    private CancellationToken Token => (_cts ??= new CancellationTokenSource()).Token;
+
+    /// <summary>Calls <paramref name="activation"/>: inline when its mailbox is idle, queued otherwise.</summary>
+    public static ValueTask<TResponse> Invoke(Activation activation, in TRequest request, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TResponse>(cancellationToken);
+        }
+
+        CallItem<TRequest, TActor, TResponse> item = Rent();
+        item._request = request;
+        item._activation = activation;
+        item._callerToken = cancellationToken;
+        if (activation.TryEnterInline())
+        {
+            return item.RunInline(activation);
+        }
+
+        short version = item._core.Version;
+        item.Arm(activation.Runtime.DefaultCallTimeout);
+        try
+        {
+            activation.Enqueue(item);
+        }
+        catch (MailboxFullException exception)
+        {
+            item.Disarm();
+            item.Recycle();
+            return ValueTask.FromException<TResponse>(exception);
+        }
+
+        return new ValueTask<TResponse>(item, version);
+    }
+
+    /// <summary>Queues a one-way message: completes when it is queued; the actor's exception is logged, never thrown.</summary>
+    public static void Send(Activation activation, in TRequest request)
+    {
+        CallItem<TRequest, TActor, TResponse> item = Rent();
+        item._request = request;
+        item._activation = activation;
+        item._oneWay = true;
+        item._owners = 1;
+        item.Arm(activation.Runtime.DefaultCallTimeout);
+        try
+        {
+            activation.Enqueue(item);
+        }
+        catch
+        {
+            item.Disarm();
+            item.Recycle();
+            throw;
+        }
+    }
+
+    public override bool Execute(Activation activation)
+    {
+        _activation = activation;
+        if (Volatile.Read(ref _completed) != 0)
+        {
+            // Timed out or cancelled while queued: the caller has its answer already.
+            Release();
+            return true;
+        }
+
+        ValueTask<TResponse> pending;
+        try
+        {
+            pending = TRequest.InvokeAsync((TActor)activation.Instance, in _request, Token);
+        }
+        catch (Exception exception)
+        {
+            Complete(default, exception);
+            Release();
+            return true;
+        }
+
+        if (pending.IsCompleted)
+        {
+            CompleteFrom(pending);
+            Release();
+            return true;
+        }
+
+        _pending = pending;
+        pending.GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+        return false;
+    }
+
+    public override void Fail(Exception exception)
+    {
+        Complete(default, exception, wrap: false);
+        Release();
+    }
+
+    public override void Reroute(MeshRuntime runtime)
+    {
+        try
+        {
+            Activation next = runtime.GetActivation(_activation!.Id);
+            _activation = next;
+            next.Enqueue(this);
+        }
+        catch (Exception exception)
+        {
+            Fail(exception);
+        }
+    }
+
+    TResponse IValueTaskSource<TResponse>.GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<TResponse>.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource<TResponse>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
+
+    private static CallItem<TRequest, TActor, TResponse> Rent()
+    {
+        CallItem<TRequest, TActor, TResponse>? item = t_cached;
+        if (item is not null)
+        {
+            t_cached = null;
+        }
+        else if (s_pool.TryDequeue(out item))
+        {
+            Interlocked.Decrement(ref s_pooled);
+        }
+        else
+        {
+            item = new CallItem<TRequest, TActor, TResponse>();
+        }
+
+        item._owners = 2;
+        return item;
+    }
+
+    private ValueTask<TResponse> RunInline(Activation activation)
+    {
+        _inline = true;
+        ValueTask<TResponse> pending;
+        try
+        {
+            pending = TRequest.InvokeAsync((TActor)activation.Instance, in _request, Token);
+        }
+        catch (Exception exception)
+        {
+            activation.ExitInline();
+            Exception wrapped = Wrap(exception);
+            Recycle();
+            return ValueTask.FromException<TResponse>(wrapped);
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            TResponse result = pending.Result;
+            activation.ExitInline();
+            Recycle();
+            return new ValueTask<TResponse>(result);
+        }
+
+        short version = _core.Version;
+        if (pending.IsCompleted)
+        {
+            activation.ExitInline();
+            _inline = false;
+            CompleteFrom(pending);
+            Release();
+            return new ValueTask<TResponse>(this, version);
+        }
+
+        // The turn continues asynchronously and keeps the mailbox until it ends.
+        Arm(activation.Runtime.DefaultCallTimeout);
+        _pending = pending;
+        pending.GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+        return new ValueTask<TResponse>(this, version);
+    }
+
+    private void OnPendingCompleted()
+    {
+        Activation activation = _activation!;
+        bool inline = _inline;
+        CompleteFrom(_pending);
+        _pending = default;
+        Release();
+        if (inline)
+        {
+            activation.ExitInline();
+        }
+        else
+        {
+            activation.OnTurnCompleted();
+        }
+    }
+
+    private void CompleteFrom(ValueTask<TResponse> pending)
+    {
+        try
+        {
+            Complete(pending.Result, null);
+        }
+        catch (Exception exception)
+        {
+            Complete(default, exception);
+        }
+    }
+
+    private void Complete(TResponse? result, Exception? exception, bool wrap = true)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            // Already answered by a timeout or cancellation.
+            if (exception is not null && _oneWay is false && exception is not OperationCanceledException)
+            {
+                _activation?.Runtime.Log.LateFailure(_activation.Id, TRequest.MethodName, exception);
+            }
+
+            return;
+        }
+
+        Disarm();
+        if (_oneWay)
+        {
+            if (exception is not null)
+            {
+                _activation?.Runtime.Log.OneWayFailed(_activation.Id, TRequest.MethodName, exception);
+            }
+
+            return;
+        }
+
+        if (exception is null)
+        {
+            _core.SetResult(result!);
+        }
+        else
+        {
+            _core.SetException(wrap ? Wrap(exception) : exception);
+        }
+    }
+
+    private Exception Wrap(Exception exception)
+    {
+        ActorId id = _activation!.Id;
+        _activation.Runtime.Metrics.ActorFailed();
+        return new ActorInvocationException(id, TRequest.MethodName, exception.GetType().FullName ?? exception.GetType().Name, exception.Message, exception.StackTrace, exception);
+    }
+
+    private void Arm(TimeSpan timeout)
+    {
+        Volatile.Write(ref _deadline, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+        _timer.Change(timeout, Timeout.InfiniteTimeSpan);
+        if (_callerToken.CanBeCanceled)
+        {
+            _callerRegistration = _callerToken.UnsafeRegister(static state => ((CallItem<TRequest, TActor, TResponse>)state!).OnCallerCanceled(), this);
+        }
+    }
+
+    private void Disarm()
+    {
+        if (Volatile.Read(ref _deadline) != 0)
+        {
+            Volatile.Write(ref _deadline, 0);
+            _timer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+
+        _callerRegistration.Unregister();
+        _callerRegistration = default;
+    }
+
+    private void OnTimeout()
+    {
+        long deadline = Volatile.Read(ref _deadline);
+        if (deadline == 0 || Environment.TickCount64 < deadline - 20 || Volatile.Read(ref _completed) != 0)
+        {
+            // A stale timer of an earlier use of this pooled item.
+            return;
+        }
+
+        Activation activation = _activation!;
+        activation.Runtime.Metrics.TimedOut();
+        var timeout = new MeshTimeoutException(activation.Id, TRequest.MethodName, activation.Runtime.DefaultCallTimeout);
+        if (Interlocked.Exchange(ref _completed, 1) == 0)
+        {
+            Volatile.Write(ref _deadline, 0);
+            _callerRegistration.Unregister();
+            _cts?.Cancel();
+            if (_oneWay)
+            {
+                activation.Runtime.Log.OneWayFailed(activation.Id, TRequest.MethodName, timeout);
+            }
+            else
+            {
+                _core.SetException(timeout);
+            }
+        }
+    }
+
+    private void OnCallerCanceled()
+    {
+        if (Interlocked.Exchange(ref _completed, 1) == 0)
+        {
+            Volatile.Write(ref _deadline, 0);
+            _timer.Change(Timeout.Infinite, Timeout.Infinite);
+            _cts?.Cancel();
+            _core.SetException(new OperationCanceledException(_callerToken));
+        }
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Decrement(ref _owners) == 0)
+        {
+            Recycle();
+        }
+    }
+
+    private void Recycle()
+    {
+        _request = default;
+        _activation = null;
+        _pending = default;
+        _callerToken = default;
+        _callerRegistration = default;
+        _completed = 0;
+        _inline = false;
+        _oneWay = false;
+        _deadline = 0;
+        if (_cts is not null && !_cts.TryReset())
+        {
+            // Cancelled: the actor may still hold its token, so it is dropped rather than disposed (it owns no timer).
+            _cts = null;
+        }
+
+        _core.Reset();
+        if (t_cached is null)
+        {
+            t_cached = this;
+        }
+        else if (Interlocked.Increment(ref s_pooled) <= PoolLimit)
+        {
+            s_pool.Enqueue(this);
+        }
+        else
+        {
+            Interlocked.Decrement(ref s_pooled);
+            _timer.Dispose();
+        }
+    }
+}

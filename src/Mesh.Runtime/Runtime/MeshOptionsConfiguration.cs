@@ -1,0 +1,60 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Runtime;
+
+/// <summary>Reads <see cref="MeshOptions"/> from the configuration section <c>Mesh</c> without the reflection-based binder,
+/// so that Mesh stays trimming and Native AOT safe. Values that do not parse are kept as errors that validation reports.</summary>
+internal sealed class MeshOptionsConfiguration(IServiceProvider services) : IConfigureOptions<MeshOptions>
+{
+    public void Configure(MeshOptions options)
+    {
+        if (services.GetService<IConfiguration>() is not { } configuration)
+        {
+            return;
+        }
+
+        IConfigurationSection section = configuration.GetSection(MeshOptions.SectionName);
+        foreach (IConfigurationSection capability in section.GetSection(nameof(MeshOptions.Capabilities)).GetChildren())
+        {
+            if (capability.Value is { } value)
+            {
+                options.Capabilities.Add(value);
+            }
+        }
+
+        ReadTimeSpan(section, nameof(MeshOptions.DefaultCallTimeout), options, static (o, v) => o.DefaultCallTimeout = v);
+        ReadTimeSpan(section, nameof(MeshOptions.IdleTimeout), options, static (o, v) => o.IdleTimeout = v);
+        ReadTimeSpan(section, nameof(MeshOptions.ShutdownTimeout), options, static (o, v) => o.ShutdownTimeout = v);
+        if (section[nameof(MeshOptions.MailboxCapacity)] is { } capacity)
+        {
+            if (int.TryParse(capacity, NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed))
+            {
+                options.MailboxCapacity = parsed;
+            }
+            else
+            {
+                options.ConfigurationErrors.Add($"Mesh:{nameof(MeshOptions.MailboxCapacity)} is '{capacity}', which is not a whole number.");
+            }
+        }
+    }
+
+    private static void ReadTimeSpan(IConfigurationSection section, string key, MeshOptions options, Action<MeshOptions, TimeSpan> set)
+    {
+        if (section[key] is not { } text)
+        {
+            return;
+        }
+
+        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out TimeSpan value))
+        {
+            set(options, value);
+        }
+        else
+        {
+            options.ConfigurationErrors.Add($"Mesh:{key} is '{text}', which is not a time span such as 00:00:30.");
+        }
+    }
+}

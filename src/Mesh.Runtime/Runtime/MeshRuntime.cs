@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Mesh.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Runtime;
+
+/// <summary>
+/// The node: implements <see cref="IMesh"/>, owns the activation directory, and routes every call by actor id.
+/// On one node routing is local; the capability check decides whether this node may serve the actor at all.
+/// </summary>
+internal sealed class MeshRuntime : IMesh, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<ActorId, Activation> _activations = new();
+    private readonly Dictionary<Type, ActorImplementation> _implementations = [];
+    private readonly Dictionary<Type, ObjectFactory> _factories = [];
+    private readonly Lock _capabilityGate = new();
+    private FrozenSet<string> _capabilities = FrozenSet<string>.Empty;
+    private Timer? _idleTimer;
+    private volatile bool _stopping;
+
+    public MeshRuntime(IServiceProvider services, IOptions<MeshOptions> options, ILoggerFactory? loggerFactory = null)
+    {
+        Services = services;
+        MeshOptions value = options.Value;
+        DefaultCallTimeout = value.DefaultCallTimeout;
+        IdleTimeout = value.IdleTimeout;
+        ShutdownTimeout = value.ShutdownTimeout;
+        MailboxCapacity = value.MailboxCapacity;
+        Log = new MeshLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mesh.Runtime"));
+        foreach (ActorImplementation implementation in ActorRegistry.GetImplementations())
+        {
+            _implementations[implementation.Contract.InterfaceType] = implementation;
+            _factories[implementation.ImplementationType] = CreateFactory(implementation.ImplementationType);
+        }
+
+        _capabilities = value.Capabilities.ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    public IServiceProvider Services { get; }
+
+    public TimeSpan DefaultCallTimeout { get; }
+
+    public TimeSpan IdleTimeout { get; }
+
+    public TimeSpan ShutdownTimeout { get; }
+
+    public int MailboxCapacity { get; }
+
+    public MeshLog Log { get; }
+
+    public MeshMetrics Metrics { get; } = new();
+
+    public IReadOnlySet<string> Capabilities => Volatile.Read(ref _capabilities);
+
+    /// <summary>Gets the number of live activations.</summary>
+    public int ActivationCount => _activations.Count;
+
+    public T GetActor<T>(string id)
+        where T : IMeshActor
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ActorContract contract = ContractCache<T>.Get();
+        return (T)contract.CreateProxy(new LocalActorReference(this, contract, contract.CreateId(id)));
+    }
+
+    public ValueTask RegisterCapabilitiesAsync(IEnumerable<string> capabilities, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(capabilities);
+        cancellationToken.ThrowIfCancellationRequested();
+        string[] added = [.. capabilities];
+        foreach (string capability in added)
+        {
+            if (!Runtime.Capabilities.IsValidName(capability))
+            {
+                throw new ArgumentException($"'{capability}' is not a capability name: use lower-case letters, digits, '_', '.' and '-', starting with a letter.", nameof(capabilities));
+            }
+        }
+
+        lock (_capabilityGate)
+        {
+            _capabilities = _capabilities.Union(added).ToFrozenSet(StringComparer.Ordinal);
+        }
+
+        return default;
+    }
+
+    /// <summary>Checks that every capability has an implementation, and starts idle collection.</summary>
+    public void Start()
+    {
+        foreach (string capability in _capabilities)
+        {
+            if (!_implementations.Values.Any(i => i.Contract.Capability == capability))
+            {
+                throw new InvalidOperationException(
+                    $"This node declares the capability '{capability}', but no class in the application implements an actor contract with [MeshActor(\"{capability}\")]. Add the implementation, or remove the capability from WithCapabilities/Mesh:Capabilities.");
+            }
+        }
+
+        TimeSpan period = TimeSpan.FromTicks(Math.Clamp(IdleTimeout.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        _idleTimer = new Timer(static state => ((MeshRuntime)state!).CollectIdle(), this, period, period);
+        Log.Started(string.Join(", ", _capabilities.Order(StringComparer.Ordinal)));
+    }
+
+    /// <summary>Deactivates every activation, waiting at most <see cref="ShutdownTimeout"/>.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        if (_idleTimer is not null)
+        {
+            await _idleTimer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var gone = new List<Task>();
+        foreach (Activation activation in _activations.Values)
+        {
+            activation.RequestDeactivation(DeactivationReason.Shutdown);
+            gone.Add(activation.Gone);
+        }
+
+        try
+        {
+            await Task.WhenAll(gone).WaitAsync(ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
+        {
+            Log.ShutdownTimedOut(gone.Count(static t => !t.IsCompleted), ShutdownTimeout);
+        }
+    }
+
+    /// <summary>Finds or creates the activation of <paramref name="id"/>, after checking this node may serve it.</summary>
+    public Activation GetActivation(ActorId id, ActorContract? contract = null)
+    {
+        if (_activations.TryGetValue(id, out Activation? existing) && !existing.IsGone)
+        {
+            return existing;
+        }
+
+        return CreateActivation(id, contract);
+    }
+
+    public void Remove(Activation activation) => _activations.TryRemove(new KeyValuePair<ActorId, Activation>(activation.Id, activation));
+
+    public IMeshActor CreateInstance(ActorImplementation implementation, IServiceProvider services, IActorContext context)
+        => (IMeshActor)_factories[implementation.ImplementationType](services, [context]);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopping)
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        Metrics.Dispose();
+    }
+
+    private Activation CreateActivation(ActorId id, ActorContract? contract)
+    {
+        if (_stopping)
+        {
+            Metrics.CallRejected();
+            throw new MeshException($"This Mesh node is shutting down; {id} cannot be activated.");
+        }
+
+        if (!Volatile.Read(ref _capabilities).Contains(id.Capability))
+        {
+            Metrics.CallRejected();
+            throw new CapabilityUnavailableException(id.Capability);
+        }
+
+        contract ??= FindContract(id);
+        if (!_implementations.TryGetValue(contract.InterfaceType, out ActorImplementation? implementation))
+        {
+            Metrics.CallRejected();
+            throw new ActorActivationException(id, $"No class in this application implements {contract.InterfaceType.FullName}; add one to the project that runs this node.");
+        }
+
+        while (true)
+        {
+            Activation activation = _activations.GetOrAdd(id, static (key, state) => new Activation(state.Runtime, key, state.Implementation), (Runtime: this, Implementation: implementation));
+            if (!activation.IsGone)
+            {
+                return activation;
+            }
+
+            // Deactivated between the lookup and now: remove it and try again.
+            Remove(activation);
+        }
+    }
+
+    private ActorContract FindContract(ActorId id)
+    {
+        foreach (ActorImplementation implementation in _implementations.Values)
+        {
+            if (implementation.Contract.ActorType == id.ActorType && implementation.Contract.Capability == id.Capability)
+            {
+                return implementation.Contract;
+            }
+        }
+
+        throw new ActorActivationException(id, $"No actor contract named {id.ActorType} with capability '{id.Capability}' is implemented in this application.");
+    }
+
+    private void CollectIdle()
+    {
+        long idleSince = Environment.TickCount64 - (long)IdleTimeout.TotalMilliseconds;
+        foreach (KeyValuePair<ActorId, Activation> entry in _activations)
+        {
+            if (entry.Value.IsIdleSince(idleSince))
+            {
+                entry.Value.RequestDeactivation(DeactivationReason.Idle);
+            }
+        }
+    }
+
+    private static ObjectFactory CreateFactory([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type type)
+        => ActivatorUtilities.CreateFactory(type, [typeof(IActorContext)]);
+
+    /// <summary>The contract of <typeparamref name="T"/>, resolved once.</summary>
+    private static class ContractCache<T>
+    {
+        private static ActorContract? s_contract;
+
+        public static ActorContract Get() => s_contract ??= Find();
+
+        private static ActorContract Find()
+        {
+            for (int attempt = 0; attempt < 2; attempt++)
+            {
+                foreach (ActorContract contract in ActorRegistry.GetContracts())
+                {
+                    if (contract.InterfaceType == typeof(T))
+                    {
+                        return contract;
+                    }
+                }
+
+                // The contract's assembly may not have run its generated registration yet.
+                RuntimeHelpers.RunModuleConstructor(typeof(T).Module.ModuleHandle);
+            }
+
+            throw new InvalidOperationException(
+                $"{typeof(T).FullName} is not a Mesh actor contract: mark it [MeshActor(\"capability\")] and make sure its project references Mesh.Sdk, so that the Mesh generator emits its proxy.");
+        }
+    }
+}
