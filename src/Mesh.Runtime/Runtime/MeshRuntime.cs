@@ -18,7 +18,7 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ActorId, Activation> _activations = new();
     private readonly Dictionary<Type, ActorImplementation> _implementations = [];
-    private readonly Dictionary<Type, ObjectFactory> _factories = [];
+    private readonly ConcurrentDictionary<Type, Func<IServiceProvider, IActorContext, object>> _factories = new();
     private readonly Lock _capabilityGate = new();
     private FrozenSet<string> _capabilities = FrozenSet<string>.Empty;
     private Timer? _idleTimer;
@@ -36,7 +36,6 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         foreach (ActorImplementation implementation in ActorRegistry.GetImplementations())
         {
             _implementations[implementation.Contract.InterfaceType] = implementation;
-            _factories[implementation.ImplementationType] = CreateFactory(implementation.ImplementationType);
         }
 
         _capabilities = value.Capabilities.ToFrozenSet(StringComparer.Ordinal);
@@ -147,7 +146,7 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
     public void Remove(Activation activation) => _activations.TryRemove(new KeyValuePair<ActorId, Activation>(activation.Id, activation));
 
     public IMeshActor CreateInstance(ActorImplementation implementation, IServiceProvider services, IActorContext context)
-        => (IMeshActor)_factories[implementation.ImplementationType](services, [context]);
+        => (IMeshActor)_factories.GetOrAdd(implementation.ImplementationType, static (_, i) => CreateFactory(i.ImplementationType), implementation)(services, context);
 
     public async ValueTask DisposeAsync()
     {
@@ -218,8 +217,20 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         }
     }
 
-    private static ObjectFactory CreateFactory([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type type)
-        => ActivatorUtilities.CreateFactory(type, [typeof(IActorContext)]);
+    /// <summary>Builds the constructor call of an implementation once: DI supplies every parameter, and the activation's
+    /// <see cref="IActorContext"/> is passed to constructors that ask for it.</summary>
+    private static Func<IServiceProvider, IActorContext, object> CreateFactory([DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] Type type)
+    {
+        bool takesContext = type.GetConstructors().Any(static c => c.GetParameters().Any(static p => p.ParameterType == typeof(IActorContext)));
+        if (takesContext)
+        {
+            ObjectFactory withContext = ActivatorUtilities.CreateFactory(type, [typeof(IActorContext)]);
+            return (services, context) => withContext(services, [context]);
+        }
+
+        ObjectFactory plain = ActivatorUtilities.CreateFactory(type, []);
+        return (services, _) => plain(services, null);
+    }
 
     /// <summary>The contract of <typeparamref name="T"/>, resolved once.</summary>
     private static class ContractCache<T>
