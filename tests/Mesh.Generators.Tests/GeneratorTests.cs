@@ -1,0 +1,202 @@
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Mesh.Generators.Tests;
+
+public sealed class GeneratorTests
+{
+    [Fact]
+    public void Counter_output_matches_the_expected_files_and_compiles_without_warnings()
+    {
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(GeneratorHarness.Compile("CounterSample", Sources.Counter));
+
+        GeneratorHarness.AssertClean(output);
+        GeneratedSourceResult[] generated = [.. result.Results.Single().GeneratedSources];
+        Assert.Equal(["MeshRegistration.g.cs", "Sample.ICounter.Mesh.g.cs"], generated.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        foreach (GeneratedSourceResult source in generated)
+        {
+            Snapshot.Match("Counter." + source.HintName, source.SourceText.ToString());
+        }
+    }
+
+    [Fact]
+    public void Inherited_members_overloads_aliases_defaults_collections_and_nested_contracts_match_the_expected_files()
+    {
+        // PlayerState is made serializable by a hand-written formatter registered elsewhere; the generator only
+        // needs to compile against it, so it is marked [MemoryPackable] here without MemoryPack's own generator.
+        string playerState = Sources.PlayerState.Replace("public sealed class PlayerState", "[MemoryPackable(GenerateType.NoGenerate)]\npublic sealed partial class PlayerState", StringComparison.Ordinal);
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(GeneratorHarness.Compile("GameSample", Sources.Game, playerState));
+
+        GeneratorHarness.AssertClean(output);
+        foreach (GeneratedSourceResult source in result.Results.Single().GeneratedSources)
+        {
+            Snapshot.Match("Game." + source.HintName, source.SourceText.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task A_contract_and_implementation_compiled_in_memory_can_be_called_through_a_host()
+    {
+        const string entry = """
+            using System.Threading.Tasks;
+            using Mesh;
+
+            namespace Sample;
+
+            public static class Entry
+            {
+                public static async Task<string> RunAsync(IMesh mesh)
+                {
+                    ICounter counter = mesh.GetActor<ICounter>("c1");
+                    int a = await counter.IncrementAsync();
+                    int b = await counter.IncrementAsync(10);
+                    await counter.ResetAsync();
+                    int c = await counter.IncrementAsync(2);
+                    return $"{a} {b} {c} {counter}";
+                }
+            }
+            """;
+        string source = Sources.Counter.Replace("\"counter\"", "\"inmemory-counter\"", StringComparison.Ordinal);
+        (_, Compilation output) = GeneratorHarness.Run(GeneratorHarness.Compile("InMemoryCounter", source, entry));
+        GeneratorHarness.AssertClean(output);
+        Assembly assembly = GeneratorHarness.Load(output);
+
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddMesh(mesh => mesh.WithCapabilities("inmemory-counter"));
+        using IHost host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            MethodInfo run = assembly.GetType("Sample.Entry")!.GetMethod("RunAsync")!;
+            string text = await (Task<string>)run.Invoke(null, [host.Services.GetRequiredService<IMesh>()])!;
+            Assert.Equal("1 11 2 inmemory-counter/ICounter/c1", text);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public void Editing_an_unrelated_file_leaves_every_step_cached()
+    {
+        CSharpCompilation first = GeneratorHarness.Compile("Incremental", Sources.Counter, "namespace Other; public static class Util { public static int A() => 1; }");
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(first);
+
+        SyntaxTree unrelated = first.SyntaxTrees.Last();
+        CSharpCompilation second = first.ReplaceSyntaxTree(unrelated, CSharpSyntaxTree.ParseText("namespace Other; public static class Util { public static int A() => 2; public static int B() => 3; }", (CSharpParseOptions)unrelated.Options, unrelated.FilePath));
+        GeneratorRunResult result = driver.RunGenerators(second).GetRunResult().Results.Single();
+
+        string[] steps = [MeshGenerator.ContractsStep, MeshGenerator.ImplementationsStep, MeshGenerator.RegistrationStep, MeshGenerator.ReferencesStep];
+        foreach (string step in steps)
+        {
+            Assert.True(result.TrackedSteps.ContainsKey(step), $"step {step} was not tracked");
+            foreach (IncrementalGeneratorRunStep run in result.TrackedSteps[step])
+            {
+                foreach ((object value, IncrementalStepRunReason reason) in run.Outputs)
+                {
+                    Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step} produced {reason} for {value}");
+                }
+            }
+        }
+
+        foreach ((object value, IncrementalStepRunReason reason) in result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs))
+        {
+            Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"an output step produced {reason} for {value}");
+        }
+    }
+
+    [Fact]
+    public void Pipeline_models_hold_no_symbols_or_compilations()
+    {
+        GeneratorDriver driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(GeneratorHarness.Compile("Models", Sources.Counter));
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+
+        foreach (string step in new[] { MeshGenerator.ContractsStep, MeshGenerator.ImplementationsStep, MeshGenerator.RegistrationStep, MeshGenerator.ReferencesStep })
+        {
+            foreach (object value in result.TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Value))
+            {
+                AssertNoRoslynObjects(value, depth: 0);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("int Count();", "a method that does not return a task")]
+    [InlineData("[OneWay] ValueTask<int> GetAsync();", "a one-way method with a result")]
+    [InlineData("ValueTask SetAsync(object value);", "an unserializable parameter")]
+    [InlineData("ValueTask SetAsync(ref int value);", "a ref parameter")]
+    [InlineData("ValueTask SetAsync(System.Span<byte> value);", "a span parameter")]
+    [InlineData("ValueTask SetAsync<T>(T value);", "a generic method")]
+    [InlineData("int Value { get; }", "a property")]
+    [InlineData("event System.Action Changed;", "an event")]
+    [InlineData("ValueTask SetAsync(CancellationToken ct, int value);", "a cancellation token that is not last")]
+    [InlineData("ValueTask SetAsync(int a); [MethodAlias(\"SetAsync(int)\")] ValueTask OtherAsync(string b);", "two methods with the same id")]
+    [InlineData("ValueTask SetAsync(Missing value);", "a type that does not exist")]
+    public void Invalid_contracts_are_skipped_without_crashing_the_generator(string member, string because)
+    {
+        string source = $$"""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Mesh;
+
+            namespace Broken;
+
+            [MeshActor("broken")]
+            public interface IBroken : IMeshActor
+            {
+                {{member}}
+            }
+
+            [MeshActor("Not Valid")]
+            public interface IBadCapability : IMeshActor { ValueTask PingAsync(); }
+
+            [MeshActor("fine")]
+            public interface IFine : IMeshActor { ValueTask PingAsync(); }
+
+            public sealed class Broken : IBroken { }
+            """;
+
+        (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(GeneratorHarness.Compile("Broken", source));
+
+        GeneratorRunResult run = result.Results.Single();
+        Assert.Null(run.Exception);
+        string[] hints = [.. run.GeneratedSources.Select(s => s.HintName)];
+        Assert.True(hints.Contains("Broken.IFine.Mesh.g.cs") && !hints.Any(h => h.Contains("IBroken", StringComparison.Ordinal) || h.Contains("IBadCapability", StringComparison.Ordinal)), because + ": " + string.Join(", ", hints));
+    }
+
+    private static void AssertNoRoslynObjects(object? value, int depth)
+    {
+        if (value is null || depth > 6 || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum)
+        {
+            return;
+        }
+
+        Assert.False(value is ISymbol or Compilation or SemanticModel or SyntaxNode, $"{value.GetType()} is cached by the pipeline");
+        if (value is System.Collections.IEnumerable items)
+        {
+            foreach (object? item in items)
+            {
+                AssertNoRoslynObjects(item, depth + 1);
+            }
+
+            return;
+        }
+
+        foreach (PropertyInfo property in value.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.GetIndexParameters().Length == 0)
+            {
+                AssertNoRoslynObjects(property.GetValue(value), depth + 1);
+            }
+        }
+
+        foreach (FieldInfo field in value.GetType().GetFields(BindingFlags.Public | BindingFlags.Instance))
+        {
+            AssertNoRoslynObjects(field.GetValue(value), depth + 1);
+        }
+    }
+}
