@@ -136,6 +136,8 @@ internal static class ContractEmitter
         string count = members.Count.ToString(CultureInfo.InvariantCulture);
         w.Line("/// <summary>Writes and reads <see cref=\"" + type + "\"/> with MemoryPack: an object header with the member count, then each member.</summary>");
         w.Open("internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<" + type + ">");
+        w.Line("public static readonly Formatter Default = new();");
+        w.Line();
         w.Open("public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref " + type + " value)");
         w.Line("writer.WriteObjectHeader(" + count + ");");
         foreach ((string field, string memberType, WireKind kind, _) in members)
@@ -173,6 +175,32 @@ internal static class ContractEmitter
         }
 
         w.Line("value = new " + type + "(" + string.Join(", ", Enumerable.Range(0, members.Count).Select(i => "m" + i.ToString(CultureInfo.InvariantCulture))) + ");");
+        w.Close();
+        w.Close();
+        w.Line();
+
+        // Straight to the formatter, never through MemoryPackFormatterProvider: its reflection fallback is what makes
+        // MemoryPack report trimming warnings, and Mesh messages never need it.
+        w.Line("/// <summary>Writes <paramref name=\"value\"/> to <paramref name=\"output\"/>.</summary>");
+        w.Open("public static void Write(global::System.Buffers.IBufferWriter<byte> output, in " + type + " value)");
+        w.Line("using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);");
+        w.Line("var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);");
+        w.Line(type + " copy = value;");
+        w.Line("Formatter.Default.Serialize(ref writer, ref copy);");
+        w.Line("writer.Flush();");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Reads a <see cref=\"" + type + "\"/> from <paramref name=\"input\"/>.</summary>");
+        w.Open("public static " + type + " Read(in global::System.Buffers.ReadOnlySequence<byte> input)");
+        w.Line("using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);");
+        w.Line("var reader = new global::MemoryPack.MemoryPackReader(in input, state);");
+        w.Open("try");
+        w.Line(type + " value = default;");
+        w.Line("Formatter.Default.Deserialize(ref reader, ref value);");
+        w.Line("return value;");
+        w.Close();
+        w.Open("finally");
+        w.Line("reader.Dispose();");
         w.Close();
         w.Close();
     }
@@ -242,8 +270,7 @@ internal static class ContractEmitter
         foreach (MethodModel method in contract.Methods)
         {
             w.Open("case " + Hex(method.Id) + ":");
-            w.Line(method.RequestName + " " + "message = default;");
-            w.Line("global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);");
+            w.Line(method.RequestName + " message = " + method.RequestName + ".Read(in request);");
             w.Line(ValueTask + "<" + method.ResponseType + "> pending = " + method.RequestName + ".InvokeAsync(target, in message, cancellationToken);");
             if (method.ResultType is null)
             {
@@ -252,7 +279,7 @@ internal static class ContractEmitter
             else
             {
                 w.Open("if (pending.IsCompletedSuccessfully)");
-                w.Line("global::MemoryPack.MemoryPackSerializer.Serialize(response, new " + method.ResponseName + "(pending.Result));");
+                w.Line(method.ResponseName + ".Write(response, new " + method.ResponseName + "(pending.Result));");
                 w.Line("return default;");
                 w.Close();
                 w.Line();
@@ -275,7 +302,7 @@ internal static class ContractEmitter
             w.Line();
             w.Open("private static async " + ValueTask + " Await" + method.TypePrefix.Substring(contract.MemberPrefix.Length) + "Async(" + ValueTask + "<" + method.ResultType + "> pending, global::System.Buffers.IBufferWriter<byte> response)");
             w.Line(method.ResultType + " result = await pending.ConfigureAwait(false);");
-            w.Line("global::MemoryPack.MemoryPackSerializer.Serialize(response, new " + method.ResponseName + "(result));");
+            w.Line(method.ResponseName + ".Write(response, new " + method.ResponseName + "(result));");
             w.Close();
         }
 
@@ -285,20 +312,11 @@ internal static class ContractEmitter
 
     private static void EmitRegistration(SourceWriter w, ContractModel contract)
     {
-        w.Line("/// <summary>Registers the formatters and the contract of <see cref=\"" + contract.TypeName.Replace("global::", string.Empty) + "\"/>.</summary>");
+        w.Line("/// <summary>Registers the contract of <see cref=\"" + contract.TypeName.Replace("global::", string.Empty) + "\"/>.</summary>");
         w.Line(Attributes);
         w.Line(Hidden);
         w.Open("internal static class " + contract.RegistrationName);
         w.Open("public static void Register()");
-        foreach (MethodModel method in contract.Methods)
-        {
-            w.Line("global::MemoryPack.MemoryPackFormatterProvider.Register(new " + method.RequestName + ".Formatter());");
-            if (method.ResultType is not null)
-            {
-                w.Line("global::MemoryPack.MemoryPackFormatterProvider.Register(new " + method.ResponseName + ".Formatter());");
-            }
-        }
-
         w.Line(Infrastructure + "ActorRegistry.RegisterContract(new " + Infrastructure + "ActorContract<" + contract.TypeName + ">(" + Literal(contract.Capability) + ", " + contract.MemberPrefix + "_Dispatcher.Instance, static reference => new " + contract.ProxyName + "(reference)));");
         w.Close();
         w.Close();

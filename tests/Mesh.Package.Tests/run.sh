@@ -13,10 +13,12 @@ version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | 
 for p in Mesh.Sdk Mesh.Abstractions Mesh.Runtime; do
   [[ -f "$work/feed/$p.$version.nupkg" ]] || { echo "dotnet pack did not produce $p.$version.nupkg" >&2; ls "$work/feed" >&2; exit 1; }
 done
-if ! unzip -l "$work/feed/Mesh.Sdk.$version.nupkg" | grep -q 'analyzers/dotnet/cs/Mesh.Generators.dll'; then
-  echo "Mesh.Sdk.$version.nupkg does not carry the generator in analyzers/dotnet/cs" >&2
-  exit 1
-fi
+for dll in Mesh.Generators Mesh.Analyzers Mesh.Analyzers.CodeFixes; do
+  if ! unzip -l "$work/feed/Mesh.Sdk.$version.nupkg" | grep -q "analyzers/dotnet/cs/$dll.dll"; then
+    echo "Mesh.Sdk.$version.nupkg does not carry $dll.dll in analyzers/dotnet/cs" >&2
+    exit 1
+  fi
+done
 
 mkdir -p "$work/consumer"
 cp tests/Mesh.Package.Tests/consumer/Program.cs "$work/consumer/"

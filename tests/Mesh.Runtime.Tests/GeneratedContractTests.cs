@@ -45,13 +45,15 @@ public sealed class GeneratedContractTests
         IActorDispatcher dispatcher = IGameActor_Dispatcher.Instance;
         var response = new ArrayBufferWriter<byte>();
 
-        byte[] join = MemoryPackSerializer.Serialize(new IGameActor_JoinAsync_Request(new PlayerState { Name = "ada", Score = 9 }, Team.Red));
-        await dispatcher.DispatchAsync(actor, IGameActor_JoinAsync_Request.MethodId, new ReadOnlySequence<byte>(join), response, CancellationToken.None);
+        var join = new ArrayBufferWriter<byte>();
+        IGameActor_JoinAsync_Request.Write(join, new IGameActor_JoinAsync_Request(new PlayerState { Name = "ada", Score = 9 }, Team.Red));
+        await dispatcher.DispatchAsync(actor, IGameActor_JoinAsync_Request.MethodId, new ReadOnlySequence<byte>(join.WrittenMemory), response, CancellationToken.None);
         Assert.Equal(0, response.WrittenCount);
 
-        byte[] name = MemoryPackSerializer.Serialize(new IGameActor_NameAsync_Request("p:"));
-        await dispatcher.DispatchAsync(actor, NameAsyncId, new ReadOnlySequence<byte>(name), response, CancellationToken.None);
-        Assert.Equal("p:k", MemoryPackSerializer.Deserialize<IGameActor_NameAsync_Response>(response.WrittenSpan).Result);
+        var name = new ArrayBufferWriter<byte>();
+        IGameActor_NameAsync_Request.Write(name, new IGameActor_NameAsync_Request("p:"));
+        await dispatcher.DispatchAsync(actor, NameAsyncId, new ReadOnlySequence<byte>(name.WrittenMemory), response, CancellationToken.None);
+        Assert.Equal("p:k", IGameActor_NameAsync_Response.Read(new ReadOnlySequence<byte>(response.WrittenMemory)).Result);
 
         Assert.Equal(dispatcher.Methods.Select(m => m.Id).Order(), dispatcher.Methods.Select(m => m.Id));
         Assert.Equal(6, dispatcher.Methods.Count);
@@ -88,7 +90,7 @@ public sealed class GeneratedContractTests
             packWriter.Flush();
         }
 
-        IGameActor_JoinAsync_Request request = MemoryPackSerializer.Deserialize<IGameActor_JoinAsync_Request>(writer.WrittenSpan);
+        IGameActor_JoinAsync_Request request = IGameActor_JoinAsync_Request.Read(new ReadOnlySequence<byte>(writer.WrittenMemory));
 
         Assert.Equal("ada", request.player.Name);
         Assert.Equal(Team.Blue, request.team);

@@ -28,6 +28,8 @@ namespace Sample
         /// <summary>Writes and reads <see cref="ICounter_IncrementAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<ICounter_IncrementAsync_Request>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref ICounter_IncrementAsync_Request value)
             {
                 writer.WriteObjectHeader(1);
@@ -50,6 +52,33 @@ namespace Sample
                 value = new ICounter_IncrementAsync_Request(m0);
             }
         }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in ICounter_IncrementAsync_Request value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            ICounter_IncrementAsync_Request copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="ICounter_IncrementAsync_Request"/> from <paramref name="input"/>.</summary>
+        public static ICounter_IncrementAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                ICounter_IncrementAsync_Request value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     /// <summary>The result of <see cref="Sample.ICounter.IncrementAsync"/> when it crosses nodes.</summary>
@@ -64,6 +93,8 @@ namespace Sample
         /// <summary>Writes and reads <see cref="ICounter_IncrementAsync_Response"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<ICounter_IncrementAsync_Response>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref ICounter_IncrementAsync_Response value)
             {
                 writer.WriteObjectHeader(1);
@@ -86,6 +117,33 @@ namespace Sample
                 value = new ICounter_IncrementAsync_Response(m0);
             }
         }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in ICounter_IncrementAsync_Response value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            ICounter_IncrementAsync_Response copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="ICounter_IncrementAsync_Response"/> from <paramref name="input"/>.</summary>
+        public static ICounter_IncrementAsync_Response Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                ICounter_IncrementAsync_Response value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     /// <summary>The message of <see cref="Sample.ICounter.ResetAsync"/>.</summary>
@@ -105,6 +163,8 @@ namespace Sample
         /// <summary>Writes and reads <see cref="ICounter_ResetAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<ICounter_ResetAsync_Request>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref ICounter_ResetAsync_Request value)
             {
                 writer.WriteObjectHeader(0);
@@ -123,6 +183,33 @@ namespace Sample
                 }
 
                 value = new ICounter_ResetAsync_Request();
+            }
+        }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in ICounter_ResetAsync_Request value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            ICounter_ResetAsync_Request copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="ICounter_ResetAsync_Request"/> from <paramref name="input"/>.</summary>
+        public static ICounter_ResetAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                ICounter_ResetAsync_Request value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
             }
         }
     }
@@ -167,12 +254,11 @@ namespace Sample
             {
                 case 0x7639F392u:
                 {
-                    ICounter_IncrementAsync_Request message = default;
-                    global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);
+                    ICounter_IncrementAsync_Request message = ICounter_IncrementAsync_Request.Read(in request);
                     global::System.Threading.Tasks.ValueTask<int> pending = ICounter_IncrementAsync_Request.InvokeAsync(target, in message, cancellationToken);
                     if (pending.IsCompletedSuccessfully)
                     {
-                        global::MemoryPack.MemoryPackSerializer.Serialize(response, new ICounter_IncrementAsync_Response(pending.Result));
+                        ICounter_IncrementAsync_Response.Write(response, new ICounter_IncrementAsync_Response(pending.Result));
                         return default;
                     }
 
@@ -180,8 +266,7 @@ namespace Sample
                 }
                 case 0x420AAC17u:
                 {
-                    ICounter_ResetAsync_Request message = default;
-                    global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);
+                    ICounter_ResetAsync_Request message = ICounter_ResetAsync_Request.Read(in request);
                     global::System.Threading.Tasks.ValueTask<global::Mesh.Infrastructure.VoidResponse> pending = ICounter_ResetAsync_Request.InvokeAsync(target, in message, cancellationToken);
                     return pending.IsCompletedSuccessfully ? default : AwaitVoidAsync(pending);
                 }
@@ -198,20 +283,17 @@ namespace Sample
         private static async global::System.Threading.Tasks.ValueTask Await_IncrementAsyncAsync(global::System.Threading.Tasks.ValueTask<int> pending, global::System.Buffers.IBufferWriter<byte> response)
         {
             int result = await pending.ConfigureAwait(false);
-            global::MemoryPack.MemoryPackSerializer.Serialize(response, new ICounter_IncrementAsync_Response(result));
+            ICounter_IncrementAsync_Response.Write(response, new ICounter_IncrementAsync_Response(result));
         }
     }
 
-    /// <summary>Registers the formatters and the contract of <see cref="Sample.ICounter"/>.</summary>
+    /// <summary>Registers the contract of <see cref="Sample.ICounter"/>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Mesh.Generators", "0.1.0")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     internal static class ICounter_MeshContract
     {
         public static void Register()
         {
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new ICounter_IncrementAsync_Request.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new ICounter_IncrementAsync_Response.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new ICounter_ResetAsync_Request.Formatter());
             global::Mesh.Infrastructure.ActorRegistry.RegisterContract(new global::Mesh.Infrastructure.ActorContract<global::Sample.ICounter>("counter", ICounter_Dispatcher.Instance, static reference => new CounterProxy(reference)));
         }
     }

@@ -30,6 +30,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_JoinAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_JoinAsync_Request>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_JoinAsync_Request value)
             {
                 writer.WriteObjectHeader(2);
@@ -54,6 +56,33 @@ namespace Sample.Games
                 value = new IGame_JoinAsync_Request(m0, m1);
             }
         }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_JoinAsync_Request value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_JoinAsync_Request copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_JoinAsync_Request"/> from <paramref name="input"/>.</summary>
+        public static IGame_JoinAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_JoinAsync_Request value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     /// <summary>The message of <see cref="Sample.Games.IGame.ScoresAsync"/>.</summary>
@@ -73,6 +102,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_ScoresAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_ScoresAsync_Request>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_ScoresAsync_Request value)
             {
                 writer.WriteObjectHeader(0);
@@ -93,6 +124,33 @@ namespace Sample.Games
                 value = new IGame_ScoresAsync_Request();
             }
         }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_ScoresAsync_Request value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_ScoresAsync_Request copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_ScoresAsync_Request"/> from <paramref name="input"/>.</summary>
+        public static IGame_ScoresAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_ScoresAsync_Request value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     /// <summary>The result of <see cref="Sample.Games.IGame.ScoresAsync"/> when it crosses nodes.</summary>
@@ -107,6 +165,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_ScoresAsync_Response"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_ScoresAsync_Response>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_ScoresAsync_Response value)
             {
                 writer.WriteObjectHeader(1);
@@ -127,6 +187,33 @@ namespace Sample.Games
 
                 global::System.Collections.Generic.Dictionary<string, int>? m0 = count > 0 ? reader.ReadValue<global::System.Collections.Generic.Dictionary<string, int>?>()! : default!;
                 value = new IGame_ScoresAsync_Response(m0);
+            }
+        }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_ScoresAsync_Response value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_ScoresAsync_Response copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_ScoresAsync_Response"/> from <paramref name="input"/>.</summary>
+        public static IGame_ScoresAsync_Response Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_ScoresAsync_Response value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
             }
         }
     }
@@ -156,6 +243,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_MoveAsync_689B92B4_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_MoveAsync_689B92B4_Request>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_MoveAsync_689B92B4_Request value)
             {
                 writer.WriteObjectHeader(2);
@@ -180,6 +269,33 @@ namespace Sample.Games
                 value = new IGame_MoveAsync_689B92B4_Request(m0, m1);
             }
         }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_MoveAsync_689B92B4_Request value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_MoveAsync_689B92B4_Request copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_MoveAsync_689B92B4_Request"/> from <paramref name="input"/>.</summary>
+        public static IGame_MoveAsync_689B92B4_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_MoveAsync_689B92B4_Request value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     /// <summary>The result of <see cref="Sample.Games.IGame.MoveAsync"/> when it crosses nodes.</summary>
@@ -194,6 +310,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_MoveAsync_689B92B4_Response"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_MoveAsync_689B92B4_Response>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_MoveAsync_689B92B4_Response value)
             {
                 writer.WriteObjectHeader(1);
@@ -214,6 +332,33 @@ namespace Sample.Games
 
                 global::Sample.Games.Position m0 = count > 0 ? reader.ReadUnmanaged<global::Sample.Games.Position>() : default!;
                 value = new IGame_MoveAsync_689B92B4_Response(m0);
+            }
+        }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_MoveAsync_689B92B4_Response value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_MoveAsync_689B92B4_Response copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_MoveAsync_689B92B4_Response"/> from <paramref name="input"/>.</summary>
+        public static IGame_MoveAsync_689B92B4_Response Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_MoveAsync_689B92B4_Response value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
             }
         }
     }
@@ -245,6 +390,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_MoveAsync_8BA59BEC_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_MoveAsync_8BA59BEC_Request>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_MoveAsync_8BA59BEC_Request value)
             {
                 writer.WriteObjectHeader(3);
@@ -271,6 +418,33 @@ namespace Sample.Games
                 value = new IGame_MoveAsync_8BA59BEC_Request(m0, m1, m2);
             }
         }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_MoveAsync_8BA59BEC_Request value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_MoveAsync_8BA59BEC_Request copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_MoveAsync_8BA59BEC_Request"/> from <paramref name="input"/>.</summary>
+        public static IGame_MoveAsync_8BA59BEC_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_MoveAsync_8BA59BEC_Request value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     /// <summary>The result of <see cref="Sample.Games.IGame.MoveAsync"/> when it crosses nodes.</summary>
@@ -285,6 +459,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_MoveAsync_8BA59BEC_Response"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_MoveAsync_8BA59BEC_Response>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_MoveAsync_8BA59BEC_Response value)
             {
                 writer.WriteObjectHeader(1);
@@ -305,6 +481,33 @@ namespace Sample.Games
 
                 global::Sample.Games.Position m0 = count > 0 ? reader.ReadUnmanaged<global::Sample.Games.Position>() : default!;
                 value = new IGame_MoveAsync_8BA59BEC_Response(m0);
+            }
+        }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_MoveAsync_8BA59BEC_Response value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_MoveAsync_8BA59BEC_Response copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_MoveAsync_8BA59BEC_Response"/> from <paramref name="input"/>.</summary>
+        public static IGame_MoveAsync_8BA59BEC_Response Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_MoveAsync_8BA59BEC_Response value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
             }
         }
     }
@@ -338,6 +541,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_RenameAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_RenameAsync_Request>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_RenameAsync_Request value)
             {
                 writer.WriteObjectHeader(4);
@@ -366,6 +571,33 @@ namespace Sample.Games
                 value = new IGame_RenameAsync_Request(m0, m1, m2, m3);
             }
         }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_RenameAsync_Request value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_RenameAsync_Request copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_RenameAsync_Request"/> from <paramref name="input"/>.</summary>
+        public static IGame_RenameAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_RenameAsync_Request value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     /// <summary>The message of <see cref="Sample.Games.INamed.NameAsync"/>.</summary>
@@ -391,6 +623,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_NameAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_NameAsync_Request>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_NameAsync_Request value)
             {
                 writer.WriteObjectHeader(1);
@@ -413,6 +647,33 @@ namespace Sample.Games
                 value = new IGame_NameAsync_Request(m0);
             }
         }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_NameAsync_Request value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_NameAsync_Request copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_NameAsync_Request"/> from <paramref name="input"/>.</summary>
+        public static IGame_NameAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_NameAsync_Request value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     /// <summary>The result of <see cref="Sample.Games.INamed.NameAsync"/> when it crosses nodes.</summary>
@@ -427,6 +688,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="IGame_NameAsync_Response"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_NameAsync_Response>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref IGame_NameAsync_Response value)
             {
                 writer.WriteObjectHeader(1);
@@ -447,6 +710,33 @@ namespace Sample.Games
 
                 string m0 = count > 0 ? reader.ReadString()! : default!;
                 value = new IGame_NameAsync_Response(m0);
+            }
+        }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_NameAsync_Response value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            IGame_NameAsync_Response copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="IGame_NameAsync_Response"/> from <paramref name="input"/>.</summary>
+        public static IGame_NameAsync_Response Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                IGame_NameAsync_Response value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
             }
         }
     }
@@ -507,19 +797,17 @@ namespace Sample.Games
             {
                 case 0x494E34EAu:
                 {
-                    IGame_JoinAsync_Request message = default;
-                    global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);
+                    IGame_JoinAsync_Request message = IGame_JoinAsync_Request.Read(in request);
                     global::System.Threading.Tasks.ValueTask<global::Mesh.Infrastructure.VoidResponse> pending = IGame_JoinAsync_Request.InvokeAsync(target, in message, cancellationToken);
                     return pending.IsCompletedSuccessfully ? default : AwaitVoidAsync(pending);
                 }
                 case 0xA88E8199u:
                 {
-                    IGame_ScoresAsync_Request message = default;
-                    global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);
+                    IGame_ScoresAsync_Request message = IGame_ScoresAsync_Request.Read(in request);
                     global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.Dictionary<string, int>?> pending = IGame_ScoresAsync_Request.InvokeAsync(target, in message, cancellationToken);
                     if (pending.IsCompletedSuccessfully)
                     {
-                        global::MemoryPack.MemoryPackSerializer.Serialize(response, new IGame_ScoresAsync_Response(pending.Result));
+                        IGame_ScoresAsync_Response.Write(response, new IGame_ScoresAsync_Response(pending.Result));
                         return default;
                     }
 
@@ -527,12 +815,11 @@ namespace Sample.Games
                 }
                 case 0x689B92B4u:
                 {
-                    IGame_MoveAsync_689B92B4_Request message = default;
-                    global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);
+                    IGame_MoveAsync_689B92B4_Request message = IGame_MoveAsync_689B92B4_Request.Read(in request);
                     global::System.Threading.Tasks.ValueTask<global::Sample.Games.Position> pending = IGame_MoveAsync_689B92B4_Request.InvokeAsync(target, in message, cancellationToken);
                     if (pending.IsCompletedSuccessfully)
                     {
-                        global::MemoryPack.MemoryPackSerializer.Serialize(response, new IGame_MoveAsync_689B92B4_Response(pending.Result));
+                        IGame_MoveAsync_689B92B4_Response.Write(response, new IGame_MoveAsync_689B92B4_Response(pending.Result));
                         return default;
                     }
 
@@ -540,12 +827,11 @@ namespace Sample.Games
                 }
                 case 0x8BA59BECu:
                 {
-                    IGame_MoveAsync_8BA59BEC_Request message = default;
-                    global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);
+                    IGame_MoveAsync_8BA59BEC_Request message = IGame_MoveAsync_8BA59BEC_Request.Read(in request);
                     global::System.Threading.Tasks.ValueTask<global::Sample.Games.Position> pending = IGame_MoveAsync_8BA59BEC_Request.InvokeAsync(target, in message, cancellationToken);
                     if (pending.IsCompletedSuccessfully)
                     {
-                        global::MemoryPack.MemoryPackSerializer.Serialize(response, new IGame_MoveAsync_8BA59BEC_Response(pending.Result));
+                        IGame_MoveAsync_8BA59BEC_Response.Write(response, new IGame_MoveAsync_8BA59BEC_Response(pending.Result));
                         return default;
                     }
 
@@ -553,19 +839,17 @@ namespace Sample.Games
                 }
                 case 0xC6D9D415u:
                 {
-                    IGame_RenameAsync_Request message = default;
-                    global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);
+                    IGame_RenameAsync_Request message = IGame_RenameAsync_Request.Read(in request);
                     global::System.Threading.Tasks.ValueTask<global::Mesh.Infrastructure.VoidResponse> pending = IGame_RenameAsync_Request.InvokeAsync(target, in message, cancellationToken);
                     return pending.IsCompletedSuccessfully ? default : AwaitVoidAsync(pending);
                 }
                 case 0x211BCB4Au:
                 {
-                    IGame_NameAsync_Request message = default;
-                    global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);
+                    IGame_NameAsync_Request message = IGame_NameAsync_Request.Read(in request);
                     global::System.Threading.Tasks.ValueTask<string> pending = IGame_NameAsync_Request.InvokeAsync(target, in message, cancellationToken);
                     if (pending.IsCompletedSuccessfully)
                     {
-                        global::MemoryPack.MemoryPackSerializer.Serialize(response, new IGame_NameAsync_Response(pending.Result));
+                        IGame_NameAsync_Response.Write(response, new IGame_NameAsync_Response(pending.Result));
                         return default;
                     }
 
@@ -584,45 +868,35 @@ namespace Sample.Games
         private static async global::System.Threading.Tasks.ValueTask Await_ScoresAsyncAsync(global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.Dictionary<string, int>?> pending, global::System.Buffers.IBufferWriter<byte> response)
         {
             global::System.Collections.Generic.Dictionary<string, int>? result = await pending.ConfigureAwait(false);
-            global::MemoryPack.MemoryPackSerializer.Serialize(response, new IGame_ScoresAsync_Response(result));
+            IGame_ScoresAsync_Response.Write(response, new IGame_ScoresAsync_Response(result));
         }
 
         private static async global::System.Threading.Tasks.ValueTask Await_MoveAsync_689B92B4Async(global::System.Threading.Tasks.ValueTask<global::Sample.Games.Position> pending, global::System.Buffers.IBufferWriter<byte> response)
         {
             global::Sample.Games.Position result = await pending.ConfigureAwait(false);
-            global::MemoryPack.MemoryPackSerializer.Serialize(response, new IGame_MoveAsync_689B92B4_Response(result));
+            IGame_MoveAsync_689B92B4_Response.Write(response, new IGame_MoveAsync_689B92B4_Response(result));
         }
 
         private static async global::System.Threading.Tasks.ValueTask Await_MoveAsync_8BA59BECAsync(global::System.Threading.Tasks.ValueTask<global::Sample.Games.Position> pending, global::System.Buffers.IBufferWriter<byte> response)
         {
             global::Sample.Games.Position result = await pending.ConfigureAwait(false);
-            global::MemoryPack.MemoryPackSerializer.Serialize(response, new IGame_MoveAsync_8BA59BEC_Response(result));
+            IGame_MoveAsync_8BA59BEC_Response.Write(response, new IGame_MoveAsync_8BA59BEC_Response(result));
         }
 
         private static async global::System.Threading.Tasks.ValueTask Await_NameAsyncAsync(global::System.Threading.Tasks.ValueTask<string> pending, global::System.Buffers.IBufferWriter<byte> response)
         {
             string result = await pending.ConfigureAwait(false);
-            global::MemoryPack.MemoryPackSerializer.Serialize(response, new IGame_NameAsync_Response(result));
+            IGame_NameAsync_Response.Write(response, new IGame_NameAsync_Response(result));
         }
     }
 
-    /// <summary>Registers the formatters and the contract of <see cref="Sample.Games.IGame"/>.</summary>
+    /// <summary>Registers the contract of <see cref="Sample.Games.IGame"/>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Mesh.Generators", "0.1.0")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     internal static class IGame_MeshContract
     {
         public static void Register()
         {
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_JoinAsync_Request.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_ScoresAsync_Request.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_ScoresAsync_Response.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_MoveAsync_689B92B4_Request.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_MoveAsync_689B92B4_Response.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_MoveAsync_8BA59BEC_Request.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_MoveAsync_8BA59BEC_Response.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_RenameAsync_Request.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_NameAsync_Request.Formatter());
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new IGame_NameAsync_Response.Formatter());
             global::Mesh.Infrastructure.ActorRegistry.RegisterContract(new global::Mesh.Infrastructure.ActorContract<global::Sample.Games.IGame>("game.server", IGame_Dispatcher.Instance, static reference => new GameProxy(reference)));
         }
     }

@@ -28,6 +28,8 @@ namespace Sample.Games
         /// <summary>Writes and reads <see cref="Outer_ILobby_PingAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<Outer_ILobby_PingAsync_Request>
         {
+            public static readonly Formatter Default = new();
+
             public override void Serialize<TBufferWriter>(ref global::MemoryPack.MemoryPackWriter<TBufferWriter> writer, scoped ref Outer_ILobby_PingAsync_Request value)
             {
                 writer.WriteObjectHeader(1);
@@ -48,6 +50,33 @@ namespace Sample.Games
 
                 byte[] m0 = count > 0 ? reader.ReadValue<byte[]>()! : default!;
                 value = new Outer_ILobby_PingAsync_Request(m0);
+            }
+        }
+
+        /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
+        public static void Write(global::System.Buffers.IBufferWriter<byte> output, in Outer_ILobby_PingAsync_Request value)
+        {
+            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
+            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
+            Outer_ILobby_PingAsync_Request copy = value;
+            Formatter.Default.Serialize(ref writer, ref copy);
+            writer.Flush();
+        }
+
+        /// <summary>Reads a <see cref="Outer_ILobby_PingAsync_Request"/> from <paramref name="input"/>.</summary>
+        public static Outer_ILobby_PingAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
+            var reader = new global::MemoryPack.MemoryPackReader(in input, state);
+            try
+            {
+                Outer_ILobby_PingAsync_Request value = default;
+                Formatter.Default.Deserialize(ref reader, ref value);
+                return value;
+            }
+            finally
+            {
+                reader.Dispose();
             }
         }
     }
@@ -88,8 +117,7 @@ namespace Sample.Games
             {
                 case 0xD97D082Au:
                 {
-                    Outer_ILobby_PingAsync_Request message = default;
-                    global::MemoryPack.MemoryPackSerializer.Deserialize(request, ref message);
+                    Outer_ILobby_PingAsync_Request message = Outer_ILobby_PingAsync_Request.Read(in request);
                     global::System.Threading.Tasks.ValueTask<global::Mesh.Infrastructure.VoidResponse> pending = Outer_ILobby_PingAsync_Request.InvokeAsync(target, in message, cancellationToken);
                     return pending.IsCompletedSuccessfully ? default : AwaitVoidAsync(pending);
                 }
@@ -104,14 +132,13 @@ namespace Sample.Games
         }
     }
 
-    /// <summary>Registers the formatters and the contract of <see cref="Sample.Games.Outer.ILobby"/>.</summary>
+    /// <summary>Registers the contract of <see cref="Sample.Games.Outer.ILobby"/>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Mesh.Generators", "0.1.0")]
     [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
     internal static class Outer_ILobby_MeshContract
     {
         public static void Register()
         {
-            global::MemoryPack.MemoryPackFormatterProvider.Register(new Outer_ILobby_PingAsync_Request.Formatter());
             global::Mesh.Infrastructure.ActorRegistry.RegisterContract(new global::Mesh.Infrastructure.ActorContract<global::Sample.Games.Outer.ILobby>("lobby", Outer_ILobby_Dispatcher.Instance, static reference => new Outer_LobbyProxy(reference)));
         }
     }
