@@ -43,13 +43,15 @@ impl MeshQuicBytes {
         if self.ptr.is_null() {
             return Err(Error::new(Status::InvalidArgument, "null pointer with a non-zero length"));
         }
-        Ok(std::slice::from_raw_parts(self.ptr, self.len))
+        // SAFETY: the caller guarantees `len` readable bytes at `ptr`.
+        Ok(unsafe { std::slice::from_raw_parts(self.ptr, self.len) })
     }
 
     /// # Safety
     /// As `as_slice`.
     pub unsafe fn as_str<'a>(&self, what: &str) -> Result<&'a str> {
-        std::str::from_utf8(self.as_slice()?).map_err(|_| Error::new(Status::InvalidArgument, format!("{what} is not UTF-8")))
+        // SAFETY: as this function's contract.
+        std::str::from_utf8(unsafe { self.as_slice() }?).map_err(|_| Error::new(Status::InvalidArgument, format!("{what} is not UTF-8")))
     }
 }
 
@@ -171,21 +173,29 @@ impl MeshQuicConfig {
             ));
         }
         let callback = self.callback.ok_or_else(|| Error::new(Status::InvalidArgument, "callback is required"))?;
-        let bind: SocketAddr = self
-            .bind_address
-            .as_str("bind address")?
+        // SAFETY: the caller guarantees every byte range for the duration of the call.
+        let (bind, alpn, chain, key, cas) = unsafe {
+            (
+                self.bind_address.as_str("bind address")?,
+                self.alpn.as_slice()?,
+                self.cert_chain.as_slice()?,
+                self.private_key.as_slice()?,
+                self.trusted_ca.as_slice()?,
+            )
+        };
+        let bind: SocketAddr = bind
             .parse()
             .map_err(|e| Error::new(Status::InvalidArgument, format!("bind address: {e}")))?;
-        let alpn = self.alpn.as_slice()?.to_vec();
+        let alpn = alpn.to_vec();
         if alpn.is_empty() || alpn.len() > 255 {
             return Err(config_error("ALPN protocol id must be 1 to 255 bytes"));
         }
-        let chain = parse_certs(self.cert_chain.as_slice()?, "certificate chain")?;
-        let key = if self.private_key.len > 0 { Some(parse_key(self.private_key.as_slice()?)?) } else { None };
+        let chain = parse_certs(chain, "certificate chain")?;
+        let key = if key.is_empty() { None } else { Some(parse_key(key)?) };
         if chain.is_empty() != key.is_none() {
             return Err(config_error("certificate chain and private key go together"));
         }
-        let cas = parse_certs(self.trusted_ca.as_slice()?, "trusted CA")?;
+        let cas = parse_certs(cas, "trusted CA")?;
         if cas.is_empty() {
             return Err(config_error("a trusted CA is required: both sides of a connection are verified against it"));
         }

@@ -89,7 +89,8 @@ impl StreamHandle {
         }
         let mut data = Vec::with_capacity(total);
         for b in buffers {
-            data.extend_from_slice(b.as_slice()?);
+            // SAFETY: the caller guarantees every buffer for the duration of the call.
+            data.extend_from_slice(unsafe { b.as_slice() }?);
         }
         counters::QUEUED_SEND_BYTES.fetch_add(total as i64, Ordering::AcqRel);
         self.commands.send(Command::Send { data, fin, token }).map_err(|e| {
@@ -233,6 +234,13 @@ async fn write_loop(
     }
 }
 
+/// Reusable storage for one batch of StreamData events. It holds raw pointers into `chunks` only
+/// between filling and `emit`, never across an await, so moving it between threads is sound.
+struct EventBatch(Vec<MeshQuicEvent>);
+
+// SAFETY: see EventBatch; the vector is empty whenever the task can be suspended.
+unsafe impl Send for EventBatch {}
+
 async fn read_loop(
     mut recv: quinn::RecvStream,
     abort: &mut watch::Receiver<Option<u64>>,
@@ -243,7 +251,7 @@ async fn read_loop(
 ) {
     // Allocated once per stream and reused for every batch.
     let mut chunks: Vec<Bytes> = vec![Bytes::new(); settings.receive_batch_chunks];
-    let mut events: Vec<MeshQuicEvent> = Vec::with_capacity(settings.receive_batch_chunks);
+    let mut events = EventBatch(Vec::with_capacity(settings.receive_batch_chunks));
     loop {
         let read = tokio::select! {
             read = recv.read_chunks(&mut chunks) => read,
@@ -254,15 +262,15 @@ async fn read_loop(
         };
         match read {
             Ok(Some(count)) => {
-                events.clear();
+                events.0.clear();
                 let mut bytes = 0usize;
                 for chunk in &chunks[..count] {
                     bytes += chunk.len();
-                    events.push(MeshQuicEvent { data: chunk.as_ptr(), len: chunk.len(), ..MeshQuicEvent::new(EventKind::StreamData, token) });
+                    events.0.push(MeshQuicEvent { data: chunk.as_ptr(), len: chunk.len(), ..MeshQuicEvent::new(EventKind::StreamData, token) });
                 }
                 counters::BYTES_RECEIVED.fetch_add(bytes as i64, Ordering::AcqRel);
-                let answer = sink.emit(&events);
-                events.clear();
+                let answer = sink.emit(&events.0);
+                events.0.clear();
                 for chunk in &mut chunks[..count] {
                     *chunk = Bytes::new();
                 }

@@ -1,0 +1,140 @@
+//! Drives the C ABI the way managed code does: two endpoints with rcgen certificates, a connect,
+//! an accept, and every handle freed, after which the live counters are back at zero.
+
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use mesh_quic::*;
+use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// (kind, status, token, handle) of every event, in arrival order.
+static EVENTS: Mutex<Vec<(u32, i32, u64, usize)>> = Mutex::new(Vec::new());
+static ARRIVED: Condvar = Condvar::new();
+
+unsafe extern "C" fn on_events(_context: *mut c_void, events: *const MeshQuicEvent, count: usize) -> i32 {
+    let events = unsafe { std::slice::from_raw_parts(events, count) };
+    let mut seen = EVENTS.lock().unwrap();
+    for e in events {
+        seen.push((e.kind, e.status, e.token, e.handle as usize));
+    }
+    ARRIVED.notify_all();
+    0
+}
+
+fn wait_for(kind: EventKind) -> (i32, u64, usize) {
+    let start = Instant::now();
+    let mut seen = EVENTS.lock().unwrap();
+    loop {
+        if let Some(i) = seen.iter().position(|e| e.0 == kind as u32) {
+            let (_, status, token, handle) = seen.remove(i);
+            return (status, token, handle);
+        }
+        let left = DEADLINE.checked_sub(start.elapsed()).unwrap_or_else(|| panic!("no {kind:?} event within {DEADLINE:?}"));
+        seen = ARRIVED.wait_timeout(seen, left).unwrap().0;
+    }
+}
+
+fn bytes(data: &[u8]) -> MeshQuicBytes {
+    MeshQuicBytes { ptr: data.as_ptr(), len: data.len() }
+}
+
+struct Pki {
+    ca_pem: String,
+    node_pem: String,
+    node_key_pem: String,
+}
+
+fn pki() -> Pki {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let node_key = KeyPair::generate().unwrap();
+    let mut node_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    node_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+    let node = node_params.signed_by(&node_key, &issuer).unwrap();
+    Pki { ca_pem: ca.pem(), node_pem: node.pem(), node_key_pem: node_key.serialize_pem() }
+}
+
+fn endpoint(pki: &Pki, accept: bool) -> *mut EndpointHandle {
+    let config = MeshQuicConfig {
+        size: std::mem::size_of::<MeshQuicConfig>() as u32,
+        flags: if accept { FLAG_ACCEPT_INCOMING } else { 0 },
+        bind_address: bytes(b"127.0.0.1:0"),
+        cert_chain: bytes(pki.node_pem.as_bytes()),
+        private_key: bytes(pki.node_key_pem.as_bytes()),
+        trusted_ca: bytes(pki.ca_pem.as_bytes()),
+        alpn: bytes(b"mesh/1"),
+        idle_timeout_ms: 0,
+        keep_alive_interval_ms: 0,
+        max_send_batch_bytes: 0,
+        max_bidi_streams: 0,
+        stream_receive_window: 0,
+        receive_batch_chunks: 0,
+        callback: Some(on_events),
+        context: ptr::null_mut(),
+    };
+    let mut out = ptr::null_mut();
+    let status = unsafe { mesh_quic_endpoint_create(&config, &mut out) };
+    assert_eq!(status, Status::Ok as i32, "{}", last_error());
+    out
+}
+
+fn last_error() -> String {
+    let mut buf = vec![0u8; 1024];
+    let n = unsafe { mesh_quic_last_error(buf.as_mut_ptr(), buf.len()) };
+    String::from_utf8_lossy(&buf[..n.min(buf.len())]).into_owned()
+}
+
+fn counters() -> MeshQuicCounters {
+    let mut c = MeshQuicCounters::default();
+    assert_eq!(unsafe { mesh_quic_counters(&mut c) }, 0);
+    c
+}
+
+#[test]
+fn abi_structs_have_the_layout_of_mesh_quic_h() {
+    assert_eq!(std::mem::size_of::<MeshQuicConfig>(), 136);
+    assert_eq!(std::mem::size_of::<MeshQuicEvent>(), 48);
+    assert_eq!(std::mem::size_of::<MeshQuicCounters>(), 64);
+    assert_eq!(std::mem::size_of::<MeshQuicBytes>(), 16);
+}
+
+#[test]
+fn connect_accept_and_free_leave_no_live_objects() {
+    let pki = pki();
+    let server = endpoint(&pki, true);
+    let client = endpoint(&pki, false);
+    let mut port = 0u16;
+    assert_eq!(unsafe { mesh_quic_endpoint_local_port(server, &mut port) }, 0);
+
+    let address = format!("127.0.0.1:{port}");
+    let status = unsafe { mesh_quic_endpoint_connect(client, bytes(address.as_bytes()), bytes(b"localhost"), 7) };
+    assert_eq!(status, 0, "{}", last_error());
+
+    let (status, token, outbound) = wait_for(EventKind::ConnectCompleted);
+    assert_eq!((status, token), (Status::Ok as i32, 7));
+    let (status, _, inbound) = wait_for(EventKind::ConnectionAccepted);
+    assert_eq!(status, Status::Ok as i32);
+    assert_eq!(unsafe { mesh_quic_connection_start(inbound as *const ConnectionHandle, 8) }, 0);
+    assert_eq!(unsafe { mesh_quic_connection_start(inbound as *const ConnectionHandle, 8) }, Status::InvalidState as i32);
+
+    unsafe {
+        mesh_quic_connection_free(outbound as *mut ConnectionHandle);
+        mesh_quic_connection_free(inbound as *mut ConnectionHandle);
+        mesh_quic_endpoint_free(client);
+        mesh_quic_endpoint_free(server);
+    }
+
+    let start = Instant::now();
+    while counters().connection_tasks != 0 && start.elapsed() < DEADLINE {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let c = counters();
+    assert_eq!((c.endpoint_handles, c.connection_handles, c.stream_handles, c.connection_tasks, c.stream_tasks), (0, 0, 0, 0, 0));
+}
