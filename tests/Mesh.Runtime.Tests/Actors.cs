@@ -15,6 +15,8 @@ public interface IProbeActor : IMeshActor
 
     ValueTask AppendAsync(int value);
 
+    ValueTask<int> HoldAsync(string gate);
+
     [OneWay]
     ValueTask AppendOneWayAsync(int value);
 
@@ -100,6 +102,15 @@ public sealed class ProbeActor : IProbeActor, IActorLifecycle
             throw;
         }
 
+        _probe.Record("left:" + gate);
+        return ++_value;
+    }
+
+    public async ValueTask<int> HoldAsync(string gate)
+    {
+        // Ignores cancellation on purpose: the turn lasts until the test opens the gate.
+        _probe.Record("entered:" + gate);
+        await _probe.Gate(gate);
         _probe.Record("left:" + gate);
         return ++_value;
     }

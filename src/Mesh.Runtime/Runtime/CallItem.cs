@@ -327,9 +327,18 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
     private void OnTimeout()
     {
         long deadline = Volatile.Read(ref _deadline);
-        if (deadline == 0 || Environment.TickCount64 < deadline - 20 || Volatile.Read(ref _completed) != 0)
+        if (deadline == 0 || Volatile.Read(ref _completed) != 0)
         {
-            // A stale timer of an earlier use of this pooled item.
+            // Disarmed: the call completed, or this is a late callback of an earlier use of this pooled item.
+            return;
+        }
+
+        long remaining = deadline - Environment.TickCount64;
+        if (remaining > 0)
+        {
+            // Early by the clocks' difference in resolution, or a late callback of an earlier use while this use is
+            // armed: either way, wait for this use's own deadline.
+            _timer.Change(remaining, Timeout.Infinite);
             return;
         }
 
