@@ -17,21 +17,18 @@ public sealed class MemoryPackableCodeFixProvider : CodeFixProvider
 {
     internal const string Key = "MESH0005.AddMemoryPackable";
 
-    /// <summary>The diagnostic property that carries the documentation id of the type to fix.</summary>
-    internal const string TypeIdProperty = "TypeId";
-
     /// <inheritdoc/>
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = [DiagnosticDescriptors.NotSerializable.Id];
 
     /// <inheritdoc/>
-    public override FixAllProvider? GetFixAllProvider() => null;
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
 
     /// <inheritdoc/>
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         foreach (Diagnostic diagnostic in context.Diagnostics)
         {
-            if (!diagnostic.Properties.TryGetValue(TypeIdProperty, out string? typeId) || typeId is null)
+            if (!diagnostic.Properties.TryGetValue(ContractMemberAnalyzer.TypeIdProperty, out string? typeId) || typeId is null)
             {
                 continue;
             }
@@ -68,31 +65,65 @@ public sealed class MemoryPackableCodeFixProvider : CodeFixProvider
             return document.Project.Solution;
         }
 
+        SyntaxTrivia endOfLine = EndOfLine(root);
         TypeDeclarationSyntax updated = declaration;
-        if (!declaration.AttributeLists.SelectMany(static l => l.Attributes).Any(static a => a.Name.ToString() is "MemoryPackable" or "MemoryPackableAttribute" or "MemoryPack.MemoryPackable"))
-        {
-            AttributeListSyntax attribute = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(
-                SyntaxFactory.Attribute(SyntaxFactory.ParseName("MemoryPackable"))));
-            SyntaxTriviaList leading = declaration.GetLeadingTrivia();
-            updated = updated.WithoutLeadingTrivia()
-                .WithAttributeLists(updated.AttributeLists.Insert(0, attribute.WithLeadingTrivia(leading).WithTrailingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed)));
-            if (declaration.AttributeLists.Count > 0)
-            {
-                updated = updated.WithAttributeLists(updated.AttributeLists.Replace(updated.AttributeLists[1], updated.AttributeLists[1].WithLeadingTrivia(leading.Where(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)))));
-            }
-        }
-
         if (!updated.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
-            updated = updated.AddModifiers(SyntaxFactory.Token(SyntaxKind.PartialKeyword).WithTrailingTrivia(SyntaxFactory.Space));
+            // 'partial' goes right before the type keyword; when it is the first token it takes over the leading trivia.
+            SyntaxToken partial = SyntaxFactory.Token(SyntaxKind.PartialKeyword).WithLeadingTrivia(SyntaxTriviaList.Empty).WithTrailingTrivia(SyntaxFactory.Space);
+            updated = updated.Modifiers.Count > 0
+                ? updated.WithModifiers(updated.Modifiers.Add(partial))
+                : updated.WithModifiers(SyntaxFactory.TokenList(partial.WithLeadingTrivia(updated.Keyword.LeadingTrivia)))
+                    .WithKeyword(updated.Keyword.WithLeadingTrivia());
+        }
+
+        if (!declaration.AttributeLists.SelectMany(static l => l.Attributes).Any(static a => a.Name.ToString() is "MemoryPackable" or "MemoryPackableAttribute" or "MemoryPack.MemoryPackable"))
+        {
+            // The new attribute takes the declaration's leading trivia (blank lines, documentation, indentation); the
+            // line it pushes down keeps only the indentation.
+            SyntaxTriviaList leading = updated.GetLeadingTrivia();
+            AttributeListSyntax attribute = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(
+                    SyntaxFactory.Attribute(SyntaxFactory.IdentifierName("MemoryPackable"))))
+                .NormalizeWhitespace()
+                .WithLeadingTrivia(leading)
+                .WithTrailingTrivia(endOfLine);
+            updated = updated.WithLeadingTrivia(Indentation(leading));
+            updated = updated.WithAttributeLists(updated.AttributeLists.Insert(0, attribute));
         }
 
         SyntaxNode newRoot = root.ReplaceNode(declaration, updated);
         if (newRoot is CompilationUnitSyntax unit && !unit.Usings.Any(static u => u.Name?.ToString() == "MemoryPack"))
         {
-            newRoot = unit.AddUsings(SyntaxFactory.UsingDirective(SyntaxFactory.ParseName("MemoryPack")).WithTrailingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed));
+            newRoot = unit.AddUsings(SyntaxFactory.UsingDirective(SyntaxFactory.ParseName("MemoryPack")).NormalizeWhitespace().WithTrailingTrivia(endOfLine));
         }
 
         return document.WithSyntaxRoot(newRoot).Project.Solution;
+    }
+
+    /// <summary>The document's own line break, so that a fix does not mix line endings. New nodes get explicit trivia
+    /// throughout (no elastic trivia), so the formatter that runs after a fix leaves the surrounding lines alone.</summary>
+    private static SyntaxTrivia EndOfLine(SyntaxNode root)
+    {
+        foreach (SyntaxTrivia trivia in root.DescendantTrivia())
+        {
+            if (trivia.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                return trivia;
+            }
+        }
+
+        return SyntaxFactory.ElasticCarriageReturnLineFeed;
+    }
+
+    /// <summary>The whitespace after the last line break of <paramref name="leading"/>: the indentation of the line.</summary>
+    private static SyntaxTriviaList Indentation(SyntaxTriviaList leading)
+    {
+        int start = leading.Count;
+        while (start > 0 && leading[start - 1].IsKind(SyntaxKind.WhitespaceTrivia))
+        {
+            start--;
+        }
+
+        return SyntaxFactory.TriviaList(leading.Skip(start));
     }
 }

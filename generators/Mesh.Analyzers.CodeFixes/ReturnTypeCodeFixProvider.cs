@@ -82,7 +82,7 @@ public sealed class ReturnTypeCodeFixProvider : CodeFixProvider
     {
         SyntaxNode root = (await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false))!;
         SemanticModel model = (await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false))!;
-        MethodDeclarationSyntax updated = method;
+        MethodDeclarationSyntax updated;
         foreach (AttributeListSyntax list in method.AttributeLists)
         {
             foreach (AttributeSyntax attribute in list.Attributes)
@@ -92,14 +92,28 @@ public sealed class ReturnTypeCodeFixProvider : CodeFixProvider
                     continue;
                 }
 
-                AttributeListSyntax current = updated.AttributeLists[method.AttributeLists.IndexOf(list)];
-                updated = current.Attributes.Count == 1
-                    ? updated.RemoveNode(current, SyntaxRemoveOptions.KeepLeadingTrivia)!
-                    : updated.ReplaceNode(current, current.WithAttributes(current.Attributes.RemoveAt(list.Attributes.IndexOf(attribute))));
+                updated = list.Attributes.Count == 1
+                    ? RemoveAttributeList(method, method.AttributeLists.IndexOf(list))
+                    : method.ReplaceNode(list, list.WithAttributes(list.Attributes.RemoveAt(list.Attributes.IndexOf(attribute))));
                 return document.WithSyntaxRoot(root.ReplaceNode(method, updated));
             }
         }
 
         return document;
+    }
+
+    /// <summary>
+    /// Removes the attribute list at <paramref name="index"/> with what follows it on its line (a space, or the line
+    /// break when it stands alone), and gives the next token the list's leading trivia: its documentation comment
+    /// and indentation.
+    /// </summary>
+    private static MethodDeclarationSyntax RemoveAttributeList(MethodDeclarationSyntax method, int index)
+    {
+        SyntaxTriviaList leading = method.AttributeLists[index].GetLeadingTrivia();
+        MethodDeclarationSyntax updated = method.WithAttributeLists(method.AttributeLists.RemoveAt(index));
+        SyntaxToken next = index < updated.AttributeLists.Count ? updated.AttributeLists[index].OpenBracketToken
+            : updated.Modifiers.Count > 0 ? updated.Modifiers[0]
+            : updated.ReturnType.GetFirstToken();
+        return updated.ReplaceToken(next, next.WithLeadingTrivia(leading));
     }
 }

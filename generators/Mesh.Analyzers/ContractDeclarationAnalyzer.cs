@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Threading;
+using Mesh.CodeAnalysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -47,7 +48,7 @@ public sealed class ContractDeclarationAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NotAnInterface, syntax.GetLocation(), type.Name));
         }
 
-        string? capability = attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
+        string? capability = MeshSymbols.StringArgument(attribute);
         if (!CapabilityName.IsValid(capability))
         {
             Location location = syntax.ArgumentList is { Arguments.Count: > 0 } arguments

@@ -21,7 +21,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnsupportedReturnType = Create(
         "MESH0003", "Actor method must return a task",
-        "Actor method '{0}' returns '{1}': return ValueTask, ValueTask<T>, Task or Task<T>, for example ValueTask<{1}>",
+        "Actor method '{0}' returns '{1}': return ValueTask, ValueTask<T>, Task or Task<T>, for example {2}",
         Usage, DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor OneWayReturnsValue = Create(
@@ -31,7 +31,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NotSerializable = Create(
         "MESH0005", "Type cannot be serialized",
-        "'{0}' of actor method '{1}' has type '{2}', which MemoryPack cannot serialize: mark '{2}' [MemoryPackable] and partial, or use a type MemoryPack supports",
+        "{0} has type '{1}', which MemoryPack cannot serialize: {2}",
         Usage, DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor UnsupportedParameter = Create(
@@ -46,7 +46,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor CancellationTokenPosition = Create(
         "MESH0008", "CancellationToken must be the last parameter",
-        "Actor method '{0}' {1}: take at most one CancellationToken, as the last parameter",
+        "Parameter '{0}' of actor method '{1}' is {2}: take at most one CancellationToken, as the last parameter",
         Usage, DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor DuplicateMethodId = Create(

@@ -10,6 +10,17 @@ namespace Mesh.CodeAnalysis;
 /// shared by the generator (which emits code for valid contracts) and the analyzers (which report the problems).</summary>
 internal static class ContractExtractor
 {
+    /// <summary>The most parameters (besides a cancellation token) a request message holds: MemoryPack's member limit.
+    /// The MESH0006 message for the parameter after the last one spells the number out.</summary>
+    private const int MaxParameters = 249;
+
+    /// <summary>Prints a method as <c>Name(Type1, Type2)</c> for messages about overloads.</summary>
+    private static readonly SymbolDisplayFormat SignatureFormat = new(
+        memberOptions: SymbolDisplayMemberOptions.IncludeParameters,
+        parameterOptions: SymbolDisplayParameterOptions.IncludeType,
+        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters,
+        miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
+
     /// <summary>Describes <paramref name="contract"/>, collecting every member problem.</summary>
     /// <param name="contract">An interface marked <c>[MeshActor]</c>.</param>
     /// <param name="symbols">The Mesh types of the compilation.</param>
@@ -56,7 +67,7 @@ internal static class ContractExtractor
 
             if (ids.TryGetValue(model.Id, out IMethodSymbol? first))
             {
-                problems.Add(new ContractProblem(ContractProblemKind.MethodIdCollision, LocationOf(method, contract), method.Name, first.Name));
+                problems.Add(new ContractProblem(ContractProblemKind.MethodIdCollision, LocationOf(method, contract), Signature(method), Signature(first)));
                 continue;
             }
 
@@ -113,7 +124,9 @@ internal static class ContractExtractor
         Location location = LocationOf(method, contract);
         if (method.IsGenericMethod)
         {
+            // Nothing else about a generic method matters (its type parameters would only add MESH0005 noise).
             problems.Add(new ContractProblem(ContractProblemKind.UnsupportedMember, location, method.Name, "generic method"));
+            return null;
         }
 
         ReturnKind returnKind = default;
@@ -151,12 +164,13 @@ internal static class ContractExtractor
 
         if (resultType is not null)
         {
-            CheckSerializable(resultType, ReturnTypeLocation(method, contract), method.Name, problems);
+            CheckSerializable(resultType, ReturnTypeLocation(method, contract), method.Name, null, problems);
         }
 
         var parameters = new List<ParameterModel>(method.Parameters.Length);
         var idTypes = new List<string>(method.Parameters.Length);
         string? cancellationTokenName = null;
+        bool tooMany = false;
         for (int i = 0; i < method.Parameters.Length; i++)
         {
             IParameterSymbol parameter = method.Parameters[i];
@@ -165,27 +179,36 @@ internal static class ContractExtractor
             {
                 if (cancellationTokenName is not null || i != method.Parameters.Length - 1)
                 {
-                    problems.Add(new ContractProblem(ContractProblemKind.CancellationTokenPosition, parameterLocation, parameter.Name, method.Name));
+                    string detail = cancellationTokenName is not null ? "a second CancellationToken" : "a CancellationToken before other parameters";
+                    problems.Add(new ContractProblem(ContractProblemKind.CancellationTokenPosition, parameterLocation, parameter.Name, detail, Method: method.Name));
                 }
 
                 cancellationTokenName = parameter.Name;
                 continue;
             }
 
-            if (parameter.RefKind != RefKind.None || parameter.Type is IPointerTypeSymbol or IFunctionPointerTypeSymbol || parameter.Type.IsRefLikeType)
+            if (UnsupportedParameterKind(parameter) is { } kind)
             {
-                problems.Add(new ContractProblem(ContractProblemKind.UnsupportedParameter, parameterLocation, parameter.Name, method.Name));
+                problems.Add(new ContractProblem(ContractProblemKind.UnsupportedParameter, parameterLocation, parameter.Name, kind, Method: method.Name));
                 continue;
             }
 
-            CheckSerializable(parameter.Type, parameterLocation, parameter.Name, problems);
+            if (parameters.Count == MaxParameters)
+            {
+                // Reported once, at the first parameter too many.
+                if (!tooMany)
+                {
+                    problems.Add(new ContractProblem(
+                        ContractProblemKind.UnsupportedParameter, parameterLocation, parameter.Name, "beyond the 249 parameters a message can carry", Method: method.Name));
+                    tooMany = true;
+                }
+
+                continue;
+            }
+
+            CheckSerializable(parameter.Type, parameterLocation, parameter.Name, method.Name, problems);
             parameters.Add(new ParameterModel(CSharpText.Identifier(parameter.Name), CSharpText.Type(parameter.Type), WireKindOf(parameter.Type), CSharpText.DefaultValue(parameter)));
             idTypes.Add(CSharpText.IdType(parameter.Type));
-        }
-
-        if (parameters.Count > 249)
-        {
-            problems.Add(new ContractProblem(ContractProblemKind.UnsupportedParameter, location, method.Name, method.Name));
         }
 
         if (problems.Count != before)
@@ -212,18 +235,46 @@ internal static class ContractExtractor
             cancellationTokenName is null ? null : CSharpText.Identifier(cancellationTokenName));
     }
 
-    private static void CheckSerializable(ITypeSymbol type, Location location, string subject, List<ContractProblem> problems)
+    /// <summary>Says what makes <paramref name="parameter"/> unable to cross the network, in words that follow "is".</summary>
+    private static string? UnsupportedParameterKind(IParameterSymbol parameter)
+    {
+        switch (parameter.RefKind)
+        {
+            case RefKind.Ref:
+                return "a ref parameter";
+            case RefKind.Out:
+                return "an out parameter";
+            case RefKind.In:
+                return "an in parameter";
+            case RefKind.None:
+                break;
+            default:
+                return "a ref readonly parameter";
+        }
+
+        return parameter.Type switch
+        {
+            IPointerTypeSymbol or IFunctionPointerTypeSymbol => "a pointer",
+            { IsRefLikeType: true } => (parameter.IsParams ? "a params " : "a ") + "ref struct '" + parameter.Type.ToDisplayString() + "'",
+            _ => null,
+        };
+    }
+
+    private static string Signature(IMethodSymbol method) => method.ToDisplayString(SignatureFormat);
+
+    private static void CheckSerializable(ITypeSymbol type, Location location, string subject, string? method, List<ContractProblem> problems)
     {
         if (Serializability.FindUnserializable(type) is not { } bad)
         {
             return;
         }
 
-        string? typeId = bad is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } named
-            && named.Locations.Any(l => l.IsInSource)
+        // Declared in this compilation's source (a tuple also has source locations, but no declaration to fix).
+        string? typeId = bad is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct, IsTupleType: false } named
+            && named.OriginalDefinition.DeclaringSyntaxReferences.Length > 0
             ? DocumentationCommentId.CreateDeclarationId(named.OriginalDefinition)
             : null;
-        problems.Add(new ContractProblem(ContractProblemKind.NotSerializable, location, subject, bad.ToDisplayString(), typeId));
+        problems.Add(new ContractProblem(ContractProblemKind.NotSerializable, location, subject, bad.ToDisplayString(), typeId, method));
     }
 
     private static WireKind WireKindOf(ITypeSymbol type)

@@ -126,6 +126,12 @@ internal static class Serializability
 
     private static bool IsKnownGeneric(INamedTypeSymbol type)
     {
+        if (type.IsTupleType)
+        {
+            // (int, string) displays as tuple syntax, not as System.ValueTuple<...>; MemoryPack serializes it.
+            return true;
+        }
+
         if (!type.IsGenericType)
         {
             return false;

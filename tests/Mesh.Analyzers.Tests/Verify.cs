@@ -23,6 +23,20 @@ internal static class Verify<TAnalyzer>
         return test.RunAsync(CancellationToken.None);
     }
 
+    /// <summary>Asserts that <paramref name="sources"/>, one file each (<c>/0/Test0.cs</c>, <c>/0/Test1.cs</c>, ...), report exactly <paramref name="expected"/>.</summary>
+    public static Task AnalyzerAsync(string[] sources, params DiagnosticResult[] expected)
+    {
+        var test = new CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>();
+        foreach (string source in sources)
+        {
+            test.TestState.Sources.Add(source);
+        }
+
+        Configure(test);
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync(CancellationToken.None);
+    }
+
     /// <summary>Asserts the diagnostics, then the exact text after the fix (and after Fix All).</summary>
     public static Task CodeFixAsync<TCodeFix>(string source, DiagnosticResult[] expected, string fixedSource, string? equivalenceKey = null, int iterations = 1)
         where TCodeFix : CodeFixProvider, new()
