@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis.Diagnostics;
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -125,18 +126,18 @@ public sealed class GeneratorTests
     }
 
     [Theory]
-    [InlineData("int Count();", "a method that does not return a task")]
-    [InlineData("[OneWay] ValueTask<int> GetAsync();", "a one-way method with a result")]
-    [InlineData("ValueTask SetAsync(object value);", "an unserializable parameter")]
-    [InlineData("ValueTask SetAsync(ref int value);", "a ref parameter")]
-    [InlineData("ValueTask SetAsync(System.Span<byte> value);", "a span parameter")]
-    [InlineData("ValueTask SetAsync<T>(T value);", "a generic method")]
-    [InlineData("int Value { get; }", "a property")]
-    [InlineData("event System.Action Changed;", "an event")]
-    [InlineData("ValueTask SetAsync(CancellationToken ct, int value);", "a cancellation token that is not last")]
-    [InlineData("ValueTask SetAsync(int a); [MethodAlias(\"SetAsync(int)\")] ValueTask OtherAsync(string b);", "two methods with the same id")]
-    [InlineData("ValueTask SetAsync(Missing value);", "a type that does not exist")]
-    public void Invalid_contracts_are_skipped_without_crashing_the_generator(string member, string because)
+    [InlineData("int Count();", "MESH0003", "")]
+    [InlineData("[OneWay] ValueTask<int> GetAsync();", "MESH0004", "")]
+    [InlineData("ValueTask SetAsync(object value);", "MESH0005", "")]
+    [InlineData("ValueTask SetAsync(ref int value);", "MESH0006", "")]
+    [InlineData("ValueTask SetAsync(System.Span<byte> value);", "MESH0006", "")]
+    [InlineData("ValueTask SetAsync<T>(T value);", "MESH0007", "")]
+    [InlineData("int Value { get; }", "MESH0007", "")]
+    [InlineData("event System.Action Changed;", "MESH0007", "")]
+    [InlineData("ValueTask SetAsync(CancellationToken ct, int value);", "MESH0008", "")]
+    [InlineData("ValueTask SetAsync(int a); [MethodAlias(\"SetAsync(int)\")] ValueTask OtherAsync(string b);", "MESH0009", "")]
+    [InlineData("ValueTask SetAsync(Missing value);", "MESH0005", "CS0246")]
+    public void Invalid_contracts_are_skipped_and_the_only_errors_are_the_MESH_diagnostics(string member, string expectedId, string compilerError)
     {
         string source = $$"""
             using System.Threading;
@@ -151,21 +152,69 @@ public sealed class GeneratorTests
                 {{member}}
             }
 
-            [MeshActor("Not Valid")]
-            public interface IBadCapability : IMeshActor { ValueTask PingAsync(); }
+            [MeshActor("fine")]
+            public interface IFine : IMeshActor { ValueTask PingAsync(); }
+
+            public sealed class Fine : IFine { public ValueTask PingAsync() => default; }
+            """;
+
+        (string[] hints, string[] errors) = RunWithAnalyzers(source);
+
+        Assert.Contains("Broken.IFine.Mesh.g.cs", hints);
+        Assert.DoesNotContain(hints, h => h.Contains("IBroken", StringComparison.Ordinal));
+        Assert.Contains(expectedId, errors);
+        string[] expected = compilerError.Length == 0 ? [expectedId] : [compilerError, expectedId];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), errors.Distinct().Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("[MeshActor(\"counter\")] public sealed class NotAnInterface { }", "MESH0001", "CS0592")]
+    [InlineData("[MeshActor(\"Not Valid\")] public interface IBadName : IMeshActor { ValueTask PingAsync(); }", "MESH0002", "")]
+    [InlineData("public sealed class Second : IFine { public ValueTask PingAsync() => default; }", "MESH0010", "")]
+    [InlineData("public abstract class Abstract : IFine { public ValueTask PingAsync() => default; }", "MESH0011", "")]
+    [InlineData("[MeshActor(\"hidden\")] public interface IHidden : IMeshActor { ValueTask PingAsync(); } public sealed class Hidden : IHidden { private Hidden() { } public ValueTask PingAsync() => default; }", "MESH0011", "")]
+    public void Invalid_declarations_and_classes_generate_code_that_compiles(string declaration, string expectedId, string compilerError)
+    {
+        string source = $$"""
+            using System.Threading.Tasks;
+            using Mesh;
+
+            namespace Broken;
 
             [MeshActor("fine")]
             public interface IFine : IMeshActor { ValueTask PingAsync(); }
 
-            public sealed class Broken : IBroken { }
+            public sealed class Fine : IFine { public ValueTask PingAsync() => default; }
+
+            {{declaration}}
             """;
 
-        (GeneratorDriverRunResult result, _) = GeneratorHarness.Run(GeneratorHarness.Compile("Broken", source));
+        (_, string[] errors) = RunWithAnalyzers(source);
 
+        string[] expected = compilerError.Length == 0 ? [expectedId] : [compilerError, expectedId];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), errors.Distinct().Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Runs the generator, then every Mesh analyzer over the result; returns the generated files and the ids of
+    /// all errors, after asserting the generator did not throw and no error lies in generated code.</summary>
+    private static (string[] Hints, string[] Errors) RunWithAnalyzers(string source)
+    {
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run(GeneratorHarness.Compile("Broken", source));
         GeneratorRunResult run = result.Results.Single();
         Assert.Null(run.Exception);
-        string[] hints = [.. run.GeneratedSources.Select(s => s.HintName)];
-        Assert.True(hints.Contains("Broken.IFine.Mesh.g.cs") && !hints.Any(h => h.Contains("IBroken", StringComparison.Ordinal) || h.Contains("IBadCapability", StringComparison.Ordinal)), because + ": " + string.Join(", ", hints));
+
+        System.Collections.Immutable.ImmutableArray<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer> analyzers =
+        [
+            new Mesh.Analyzers.ContractDeclarationAnalyzer(),
+            new Mesh.Analyzers.ContractMemberAnalyzer(),
+            new Mesh.Analyzers.ActorClassAnalyzer(),
+            new Mesh.Analyzers.ContractCollisionAnalyzer(),
+            new Mesh.Analyzers.BlockingWaitAnalyzer(),
+        ];
+        Diagnostic[] all = [.. output.WithAnalyzers(analyzers).GetAllDiagnosticsAsync().GetAwaiter().GetResult()];
+        Diagnostic[] errors = [.. all.Where(d => d.Severity == DiagnosticSeverity.Error)];
+        Assert.DoesNotContain(errors, d => d.Location.SourceTree is { } tree && result.GeneratedTrees.Contains(tree));
+        return ([.. run.GeneratedSources.Select(s => s.HintName)], [.. errors.Select(d => d.Id)]);
     }
 
     private static void AssertNoRoslynObjects(object? value, int depth)
