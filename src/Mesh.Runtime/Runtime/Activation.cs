@@ -87,7 +87,10 @@ internal sealed class Activation : IThreadPoolWorkItem
     public void ExitInline()
     {
         Volatile.Write(ref _lastActivity, Environment.TickCount64);
-        Volatile.Write(ref _running, 0);
+
+        // A full fence between releasing the turn and looking at the queue: with a plain volatile write the read could
+        // move before it, and an enqueuer that still saw the turn taken would be left with nobody to drain its item.
+        Interlocked.Exchange(ref _running, 0);
         if (!_queue.IsEmpty)
         {
             Schedule();
@@ -271,7 +274,7 @@ internal sealed class Activation : IThreadPoolWorkItem
             }
 
             Volatile.Write(ref _lastActivity, Environment.TickCount64);
-            Volatile.Write(ref _running, 0);
+            Interlocked.Exchange(ref _running, 0); // a full fence, as in ExitInline
             if (_queue.IsEmpty || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
             {
                 return;

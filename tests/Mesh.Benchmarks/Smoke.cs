@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+namespace Mesh.Benchmarks;
+
+/// <summary>
+/// The CI mode (<c>--smoke</c>): checks that every scenario computes what it should, on both frameworks, through the
+/// same benchmark classes the full suite measures; then runs every benchmark once in-process with a dry job, so a
+/// benchmark that cannot run fails CI. Exits non-zero on any failure.
+/// </summary>
+public static class Smoke
+{
+    private static int s_checks;
+
+    private static readonly Type[] s_benchmarks =
+        [typeof(WarmCallBenchmarks), typeof(ActivationBenchmarks), typeof(DispatchBenchmarks), typeof(ConcurrentCallsBenchmarks)];
+
+    public static async Task<int> RunAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        var failures = new List<string>();
+        await CheckAsync("warm call, Mesh", failures, WarmCallMeshAsync);
+        await CheckAsync("warm call, Orleans", failures, WarmCallOrleansAsync);
+        await CheckAsync("activation, Mesh", failures, ActivationMeshAsync);
+        await CheckAsync("activation, Orleans", failures, ActivationOrleansAsync);
+        await CheckAsync("dispatch, Mesh", failures, DispatchMeshAsync);
+        await CheckAsync("dispatch, Orleans", failures, DispatchOrleansAsync);
+        await CheckAsync("concurrent calls, Mesh", failures, ConcurrentMeshAsync);
+        await CheckAsync("concurrent calls, Orleans", failures, ConcurrentOrleansAsync);
+        Console.WriteLine($"Scenario checks took {clock.Elapsed.TotalSeconds:F1} s.");
+
+        IConfig config = ManualConfig.CreateMinimumViable()
+            .AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(1))
+            .WithOptions(ConfigOptions.DisableLogFile)
+            .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "Mesh.Benchmarks.Smoke"));
+        Summary[] summaries = BenchmarkRunner.Run(s_benchmarks, config);
+        int ran = 0;
+        foreach (Summary summary in summaries)
+        {
+            if (summary.HasCriticalValidationErrors)
+            {
+                failures.Add($"BenchmarkDotNet rejected {summary.Title}: {string.Join("; ", summary.ValidationErrors.Select(static e => e.Message))}");
+            }
+
+            foreach (BenchmarkReport report in summary.Reports)
+            {
+                ran++;
+                if (!report.Success)
+                {
+                    failures.Add($"benchmark {report.BenchmarkCase.DisplayInfo} failed");
+                }
+            }
+        }
+
+        if (ran != s_benchmarks.Length * 2)
+        {
+            failures.Add($"expected {s_benchmarks.Length * 2} benchmarks to run, {ran} did");
+            ran = Math.Max(ran, s_benchmarks.Length * 2);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Smoke run took {clock.Elapsed.TotalSeconds:F1} s.");
+        foreach (string failure in failures)
+        {
+            Console.Error.WriteLine($"FAILED: {failure}");
+        }
+
+        Console.WriteLine($"{s_checks + ran - failures.Count} passed, {failures.Count} failed");
+        return failures.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task CheckAsync(string name, List<string> failures, Func<Task> check)
+    {
+        s_checks++;
+        try
+        {
+            await check();
+            Console.WriteLine($"ok   {name}");
+        }
+        catch (Exception exception)
+        {
+            failures.Add($"{name}: {exception.Message}");
+            Console.WriteLine($"FAIL {name}: {exception}");
+        }
+    }
+
+    private static async Task WarmCallMeshAsync()
+    {
+        var benchmark = new WarmCallBenchmarks();
+        await benchmark.SetupMeshAsync();
+        try
+        {
+            for (int expected = 1; expected <= 3; expected++)
+            {
+                Expect("counter value", expected, await benchmark.Mesh());
+            }
+
+            // The warm call must not allocate: it completes synchronously, so this thread does all of its work.
+            const int Calls = 100_000;
+            for (int i = 0; i < Calls; i++)
+            {
+                _ = Sync(benchmark.Mesh());
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int last = 0;
+            for (int i = 0; i < Calls; i++)
+            {
+                last = Sync(benchmark.Mesh());
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Expect("counter value", 3 + (2 * Calls), last);
+            Console.WriteLine($"     warm Mesh call: {allocated} bytes allocated over {Calls:N0} calls");
+            if (allocated > 0)
+            {
+                throw new InvalidOperationException($"the warm call allocated {allocated} bytes over {Calls:N0} calls; it must allocate nothing");
+            }
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
+        }
+    }
+
+    private static async Task WarmCallOrleansAsync()
+    {
+        var benchmark = new WarmCallBenchmarks();
+        await benchmark.SetupOrleansAsync();
+        try
+        {
+            for (int expected = 1; expected <= 3; expected++)
+            {
+                Expect("counter value", expected, await benchmark.Orleans());
+            }
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
+        }
+    }
+
+    private static async Task ActivationMeshAsync()
+    {
+        var benchmark = new ActivationBenchmarks();
+        await benchmark.SetupMeshAsync();
+        try
+        {
+            const int Rounds = 2;
+            for (int round = 0; round < Rounds; round++)
+            {
+                benchmark.NewIds();
+                Expect("sum of new counters", ActivationBenchmarks.Batch, await benchmark.Mesh());
+                benchmark.DeactivateMesh();
+            }
+
+            // One warm-up actor stays; every actor of the rounds was activated once and is deactivated again.
+            MeshActivationCounter counted = benchmark.MeshActivations!;
+            Expect("activations", 1 + ((long)Rounds * ActivationBenchmarks.Batch), counted.Activated);
+            Expect("deactivations", (long)Rounds * ActivationBenchmarks.Batch, counted.Deactivated);
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
+        }
+    }
+
+    private static async Task ActivationOrleansAsync()
+    {
+        var benchmark = new ActivationBenchmarks();
+        await benchmark.SetupOrleansAsync();
+        try
+        {
+            for (int round = 0; round < 2; round++)
+            {
+                benchmark.NewIds();
+                Expect("sum of new counters", ActivationBenchmarks.Batch, await benchmark.Orleans());
+                benchmark.DeactivateOrleans();
+            }
+
+            // The grains of the rounds are gone again; what is left are the warm-up grain and Orleans' system targets.
+            int live = await benchmark.CountOrleansActivationsAsync();
+            if (live >= 100)
+            {
+                throw new InvalidOperationException($"{live} grain activations are still alive after the rounds were deactivated");
+            }
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
+        }
+    }
+
+    private static async Task DispatchMeshAsync()
+    {
+        var benchmark = new DispatchBenchmarks();
+        benchmark.SetupMesh();
+        try
+        {
+            for (int expected = 1; expected <= 3; expected++)
+            {
+                int written = await benchmark.Mesh();
+                Expect("response bytes", benchmark.LastResponse.Length, written);
+                Expect("counter value in the response", expected, benchmark.ReadMeshResponse());
+            }
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
+        }
+    }
+
+    private static async Task DispatchOrleansAsync()
+    {
+        var benchmark = new DispatchBenchmarks();
+        await benchmark.SetupOrleansAsync();
+        try
+        {
+            for (int expected = 1; expected <= 3; expected++)
+            {
+                int written = await benchmark.Orleans();
+                Expect("response bytes", benchmark.LastResponse.Length, written);
+                Expect("counter value in the response", expected, benchmark.ReadOrleansResponse());
+            }
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
+        }
+    }
+
+    private static async Task ConcurrentMeshAsync()
+    {
+        var benchmark = new ConcurrentCallsBenchmarks();
+        await benchmark.SetupMeshAsync();
+        try
+        {
+            for (int round = 1; round <= 3; round++)
+            {
+                Expect("counter value after the burst", round * ConcurrentCallsBenchmarks.Burst, await benchmark.Mesh());
+                Expect("every call saw its own value", true, benchmark.LastBurstWasConsistent);
+            }
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
+        }
+    }
+
+    private static async Task ConcurrentOrleansAsync()
+    {
+        var benchmark = new ConcurrentCallsBenchmarks();
+        await benchmark.SetupOrleansAsync();
+        try
+        {
+            for (int round = 1; round <= 3; round++)
+            {
+                Expect("counter value after the burst", round * ConcurrentCallsBenchmarks.Burst, await benchmark.Orleans());
+                Expect("every call saw its own value", true, benchmark.LastBurstWasConsistent);
+            }
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
+        }
+    }
+
+    private static int Sync(ValueTask<int> call)
+        => call.IsCompletedSuccessfully ? call.Result : throw new InvalidOperationException("the warm call did not complete synchronously");
+
+    private static void Expect<T>(string what, T expected, T actual)
+    {
+        if (!EqualityComparer<T>.Default.Equals(expected, actual))
+        {
+            throw new InvalidOperationException($"{what}: expected {expected}, got {actual}");
+        }
+    }
+}
