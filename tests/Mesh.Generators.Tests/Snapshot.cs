@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Mesh.Generators.Tests;
 
 /// <summary>
@@ -8,9 +6,9 @@ namespace Mesh.Generators.Tests;
 /// </summary>
 internal static class Snapshot
 {
-    public static void Match(string name, string actual, [CallerFilePath] string callerFile = "")
+    public static void Match(string name, string actual)
     {
-        string path = Path.Combine(Path.GetDirectoryName(callerFile)!, "Snapshots", name);
+        string path = Path.Combine(SnapshotDirectory(), name);
         string normalized = actual.Replace("\r\n", "\n", StringComparison.Ordinal);
         if (Environment.GetEnvironmentVariable("MESH_ACCEPT_SNAPSHOTS") == "1")
         {
@@ -32,5 +30,21 @@ internal static class Snapshot
 
             Assert.Fail($"{name} differs from the expected file at line {line + 1}:\n  expected: {(line < e.Length ? e[line] : "<end>")}\n  actual:   {(line < a.Length ? a[line] : "<end>")}\nIf the change is intended, rerun with MESH_ACCEPT_SNAPSHOTS=1 and review the diff.");
         }
+    }
+
+    /// <summary>Finds Snapshots/ in the source tree by walking up from the test binaries (CI builds map source paths,
+    /// so the caller's file path cannot be used).</summary>
+    private static string SnapshotDirectory()
+    {
+        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            string candidate = Path.Combine(directory.FullName, "tests", "Mesh.Generators.Tests", "Snapshots");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"tests/Mesh.Generators.Tests/Snapshots was not found above {AppContext.BaseDirectory}.");
     }
 }
