@@ -103,6 +103,11 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
     public override bool Execute(Activation activation)
     {
         _activation = activation;
+
+        // The token exists before the check: a timeout or cancellation that lands after the check then finds it and
+        // cancels it, so the actor sees the cancellation (the fence keeps the token's store ahead of the load).
+        CancellationToken token = Token;
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _completed) != 0)
         {
             // Timed out or cancelled while queued: the caller has its answer already.
@@ -113,7 +118,7 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
         ValueTask<TResponse> pending;
         try
         {
-            pending = TRequest.InvokeAsync((TActor)activation.Instance, in _request, Token);
+            pending = TRequest.InvokeAsync((TActor)activation.Instance, in _request, token);
         }
         catch (Exception exception)
         {
