@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using Mesh.CodeAnalysis;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -61,7 +62,8 @@ public sealed class ActorClassAnalyzer : DiagnosticAnalyzer
         Location location = type.Locations.FirstOrDefault() ?? Location.None;
         string? problem = type.IsAbstract ? "is abstract"
             : type.IsGenericType ? "is an open generic type"
-            : !HasPublicConstructor(type) ? "has no public constructor"
+            : !MeshSymbols.HasPublicConstructor(type) ? "has no public constructor"
+            : !MeshSymbols.IsVisibleToGeneratedCode(type) ? "is private or nested in a private type"
             : null;
         if (problem is not null)
         {
@@ -79,18 +81,6 @@ public sealed class ActorClassAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static bool HasPublicConstructor(INamedTypeSymbol type)
-    {
-        foreach (IMethodSymbol constructor in type.InstanceConstructors)
-        {
-            if (constructor.DeclaredAccessibility == Accessibility.Public)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static bool IsMutableStatic(ISymbol member) => member switch
     {

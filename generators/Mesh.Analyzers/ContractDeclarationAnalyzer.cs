@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using System.Threading;
 using Mesh.CodeAnalysis;
 using Microsoft.CodeAnalysis;
@@ -8,14 +9,15 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Mesh.Analyzers;
 
 /// <summary>
-/// MESH0001 and MESH0002: [MeshActor] must sit on an interface and name a valid capability.
+/// MESH0001, MESH0002 and MESH0015: [MeshActor] must sit on a non-generic interface generated code can see, and name a
+/// valid capability.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ContractDeclarationAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        [DiagnosticDescriptors.NotAnInterface, DiagnosticDescriptors.InvalidCapability];
+        [DiagnosticDescriptors.NotAnInterface, DiagnosticDescriptors.InvalidCapability, DiagnosticDescriptors.ContractNotGeneratable];
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -46,6 +48,12 @@ public sealed class ContractDeclarationAnalyzer : DiagnosticAnalyzer
         if (type.TypeKind != TypeKind.Interface)
         {
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NotAnInterface, syntax.GetLocation(), type.Name));
+        }
+        else if (type.IsGenericType || !MeshSymbols.IsVisibleToGeneratedCode(type))
+        {
+            string problem = type.IsGenericType ? "is generic" : "is private or nested in a private type";
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.ContractNotGeneratable, type.Locations.FirstOrDefault() ?? syntax.GetLocation(), type.Name, problem));
         }
 
         string? capability = MeshSymbols.StringArgument(attribute);

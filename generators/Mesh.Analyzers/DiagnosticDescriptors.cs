@@ -61,7 +61,12 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor NotActivatable = Create(
         "MESH0011", "Actor class cannot be created",
-        "Actor class '{0}' {1}: the runtime creates actors through dependency injection, so make it a concrete, non-generic class with a public constructor",
+        "Actor class '{0}' {1}: the runtime creates actors through dependency injection, so make it a concrete, non-generic, public or internal class with a public constructor",
+        Usage, DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ContractNotGeneratable = Create(
+        "MESH0015", "Actor contract must be a non-generic interface visible to its assembly",
+        "Actor contract '{0}' {1}: Mesh generates its proxy and messages in the same assembly, so make it a non-generic public or internal interface",
         Usage, DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor BlockingWait = Create(

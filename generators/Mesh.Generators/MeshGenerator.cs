@@ -86,7 +86,7 @@ public sealed class MeshGenerator : IIncrementalGenerator
     {
         if (syntax.SemanticModel.GetDeclaredSymbol(syntax.Node, cancellationToken) is not INamedTypeSymbol type
             || type.IsAbstract || type.IsStatic || type.IsGenericType || type.TypeKind != TypeKind.Class
-            || !IsAccessible(type) || !HasPublicConstructor(type)
+            || !MeshSymbols.IsVisibleToGeneratedCode(type) || !MeshSymbols.HasPublicConstructor(type)
             || MeshSymbols.TryCreate(syntax.SemanticModel.Compilation) is not { } symbols)
         {
             return ImmutableArray<ImplementationModel>.Empty;
@@ -133,30 +133,4 @@ public sealed class MeshGenerator : IIncrementalGenerator
 
     private static string HintName(ContractModel contract)
         => (contract.Namespace.Length == 0 ? string.Empty : contract.Namespace + ".") + contract.MemberPrefix + ".Mesh.g.cs";
-
-    private static bool IsAccessible(INamedTypeSymbol type)
-    {
-        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
-        {
-            if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static bool HasPublicConstructor(INamedTypeSymbol type)
-    {
-        foreach (IMethodSymbol constructor in type.InstanceConstructors)
-        {
-            if (constructor.DeclaredAccessibility == Accessibility.Public)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }

@@ -29,7 +29,7 @@ internal static class ContractExtractor
     /// its capability is invalid, it is not accessible to generated code, or it has member problems.</returns>
     public static ContractModel? Extract(INamedTypeSymbol contract, MeshSymbols symbols, List<ContractProblem>? problems)
     {
-        if (contract.TypeKind != TypeKind.Interface || contract.IsGenericType || !IsAccessible(contract))
+        if (contract.TypeKind != TypeKind.Interface || contract.IsGenericType || !MeshSymbols.IsVisibleToGeneratedCode(contract))
         {
             return null;
         }
@@ -284,18 +284,6 @@ internal static class ContractExtractor
 
     private static bool Same(ISymbol? a, ISymbol? b) => b is not null && SymbolEqualityComparer.Default.Equals(a, b);
 
-    private static bool IsAccessible(INamedTypeSymbol type)
-    {
-        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
-        {
-            if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     private static string MemberPrefix(INamedTypeSymbol contract)
     {

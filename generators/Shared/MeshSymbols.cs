@@ -90,4 +90,37 @@ internal sealed class MeshSymbols
     /// <returns>The string, or <see langword="null"/>.</returns>
     public static string? StringArgument(AttributeData? attribute)
         => attribute is not null && attribute.ConstructorArguments.Length == 1 ? attribute.ConstructorArguments[0].Value as string : null;
+
+    /// <summary>Whether generated code in the same assembly can name <paramref name="type"/>: it and every type containing it
+    /// are public or internal.</summary>
+    /// <param name="type">A type.</param>
+    /// <returns><see langword="true"/> when generated code can reference the type.</returns>
+    public static bool IsVisibleToGeneratedCode(INamedTypeSymbol type)
+    {
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="type"/> has a public instance constructor, which dependency injection can call.</summary>
+    /// <param name="type">A class.</param>
+    /// <returns><see langword="true"/> when one instance constructor is public.</returns>
+    public static bool HasPublicConstructor(INamedTypeSymbol type)
+    {
+        foreach (IMethodSymbol constructor in type.InstanceConstructors)
+        {
+            if (constructor.DeclaredAccessibility == Accessibility.Public)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

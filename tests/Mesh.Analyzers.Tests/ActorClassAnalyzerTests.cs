@@ -59,6 +59,25 @@ public sealed class ActorClassAnalyzerTests
         V.Diagnostic(DiagnosticDescriptors.NotActivatable).WithLocation(0).WithArguments("Counter", "has no public constructor"));
 
     [Fact]
+    public Task PrivateNestedActorClassIsReported() => V.AnalyzerAsync(
+        Contract + """
+        public static class Outer
+        {
+            private sealed class {|#0:Counter|} : ICounter { public ValueTask<int> GetAsync() => new(1); }
+        }
+        """,
+        V.Diagnostic(DiagnosticDescriptors.NotActivatable).WithLocation(0).WithArguments("Counter", "is private or nested in a private type"));
+
+    [Fact]
+    public Task InternalNestedActorClassIsNotReported() => V.AnalyzerAsync(
+        Contract + """
+        public static class Outer
+        {
+            internal sealed class Counter : ICounter { public ValueTask<int> GetAsync() => new(1); }
+        }
+        """);
+
+    [Fact]
     public Task ActorClassWithPublicConstructorTakingServicesIsNotReported() => V.AnalyzerAsync(
         Contract + """
         public sealed class Counter(IActorContext context, System.IServiceProvider services) : ICounter

@@ -34,6 +34,46 @@ public sealed class ContractDeclarationAnalyzerTests
         public interface ICounter : IMeshActor { ValueTask<int> GetAsync(); }
         """);
 
+    [Fact]
+    public Task GenericContractIsReportedAtItsName() => V.AnalyzerAsync(
+        """
+        using Mesh;
+        using System.Threading.Tasks;
+        [MeshActor("cache")]
+        public interface {|#0:ICache|}<T> : IMeshActor { ValueTask<T> GetAsync(); }
+        """,
+        V.Diagnostic(DiagnosticDescriptors.ContractNotGeneratable).WithLocation(0).WithArguments("ICache", "is generic"));
+
+    [Fact]
+    public Task ContractNestedInAPrivateTypeIsReportedAtItsName() => V.AnalyzerAsync(
+        """
+        using Mesh;
+        using System.Threading.Tasks;
+        public class Outer
+        {
+            private class Inner
+            {
+                [MeshActor("cache")]
+                public interface {|#0:ICache|} : IMeshActor { ValueTask<int> GetAsync(); }
+            }
+        }
+        """,
+        V.Diagnostic(DiagnosticDescriptors.ContractNotGeneratable).WithLocation(0).WithArguments("ICache", "is private or nested in a private type"));
+
+    [Fact]
+    public Task InternalNestedContractIsNotReported() => V.AnalyzerAsync(
+        """
+        using Mesh;
+        using System.Threading.Tasks;
+        public class Outer
+        {
+            internal interface IHelper { }
+
+            [MeshActor("cache")]
+            internal interface ICache : IMeshActor { ValueTask<int> GetAsync(); }
+        }
+        """);
+
     // The compiler reports CS0592 too (the attribute's usage is interface-only); MESH0001 says how to fix it.
     private static Microsoft.CodeAnalysis.Testing.DiagnosticResult CompilerAttributeTargetError() =>
         Microsoft.CodeAnalysis.Testing.DiagnosticResult.CompilerError("CS0592").WithSpan(2, 2, 2, 11);

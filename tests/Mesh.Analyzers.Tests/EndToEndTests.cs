@@ -40,6 +40,7 @@ public sealed partial class EndToEndTests(ITestOutputHelper output) : IDisposabl
             "Contracts.cs(23): error MESH0007",
             "Contracts.cs(24): error MESH0008",
             "Contracts.cs(26): error MESH0009",
+            "Contracts.cs(30): error MESH0015",
         ];
         Assert.Equal(expected, reported);
 

@@ -173,6 +173,8 @@ public sealed class GeneratorTests
     [InlineData("public sealed class Second : IFine { public ValueTask PingAsync() => default; }", "MESH0010", "")]
     [InlineData("public abstract class Abstract : IFine { public ValueTask PingAsync() => default; }", "MESH0011", "")]
     [InlineData("[MeshActor(\"hidden\")] public interface IHidden : IMeshActor { ValueTask PingAsync(); } public sealed class Hidden : IHidden { private Hidden() { } public ValueTask PingAsync() => default; }", "MESH0011", "")]
+    [InlineData("[MeshActor(\"cache\")] public interface ICache<T> : IMeshActor { ValueTask<T> GetAsync(); } public sealed class Cache : ICache<int> { public ValueTask<int> GetAsync() => default; }", "MESH0015", "")]
+    [InlineData("public static class Outer { [MeshActor(\"secret\")] private interface ISecret : IMeshActor { ValueTask PingAsync(); } private sealed class Secret : ISecret { public ValueTask PingAsync() => default; } }", "MESH0015", "MESH0011")]
     public void Invalid_declarations_and_classes_generate_code_that_compiles(string declaration, string expectedId, string compilerError)
     {
         string source = $$"""

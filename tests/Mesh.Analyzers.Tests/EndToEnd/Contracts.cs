@@ -25,3 +25,9 @@ public interface IGame : IMeshActor
     [MethodAlias("get")] ValueTask<int> GetAsync();
     [MethodAlias("get")] ValueTask<int> GetAsync(string key);
 }
+
+[MeshActor("cache")]
+public interface ICache<T> : IMeshActor
+{
+    ValueTask<T> GetAsync();
+}
