@@ -25,6 +25,16 @@ public sealed class MeshOptions
     /// (<see cref="IActorLifecycle.OnDeactivateAsync"/>) may take. Default: 30 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Gets or sets how this node talks to other nodes. Default: <see cref="MeshTransport.Quic"/>.</summary>
+    public MeshTransport Transport { get; set; } = MeshTransport.Quic;
+
+    /// <summary>Gets or sets the largest frame, in bytes, a node sends or accepts between nodes; a larger incoming frame
+    /// closes its connection before anything is allocated for it. Default: 16 MiB.</summary>
+    public int MaxFrameSize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Gets the certificates this node presents and trusts (configuration section <c>Mesh:Tls</c>).</summary>
+    public MeshTlsOptions Tls { get; } = new();
+
     /// <summary>Gets the problems found while reading the configuration section, reported by validation.</summary>
     internal List<string> ConfigurationErrors { get; } = [];
 }

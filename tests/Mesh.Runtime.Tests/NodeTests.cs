@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -38,6 +39,12 @@ public sealed class NodeTests
     [InlineData("Mesh:IdleTimeout", "soon", "Mesh:IdleTimeout is 'soon'")]
     [InlineData("Mesh:ShutdownTimeout", "00:00:00", "Mesh:ShutdownTimeout must be positive")]
     [InlineData("Mesh:Capabilities:0", "Bad Name", "Mesh:Capabilities contains 'Bad Name'")]
+    [InlineData("Mesh:Transport", "Carrier-Pigeon", "Mesh:Transport is 'Carrier-Pigeon': use Quic or Tcp")]
+    [InlineData("Mesh:MaxFrameSize", "100", "Mesh:MaxFrameSize must be between 1024 and 1073741824 bytes")]
+    [InlineData("Mesh:MaxFrameSize", "big", "Mesh:MaxFrameSize is 'big'")]
+    [InlineData("Mesh:Tls:CertificatePath", "/nonexistent/node.pfx", "Mesh:Tls:CertificatePath is '/nonexistent/node.pfx', which does not exist")]
+    [InlineData("Mesh:Tls:ClusterCaPath", "/nonexistent/ca.pem", "Mesh:Tls:ClusterCaPath is '/nonexistent/ca.pem', which does not exist")]
+    [InlineData("Mesh:Tls:PinnedThumbprints:0", "ABCD", "Mesh:Tls:PinnedThumbprints contains 'ABCD', which is not a SHA-256 thumbprint")]
     public async Task A_bad_option_stops_the_host_with_a_message_that_names_it(string key, string value, string expected)
     {
         using IHost host = TestNode.Build(["probe"], new() { [key] = value });
@@ -65,11 +72,18 @@ public sealed class NodeTests
             ["Mesh:Capabilities:0"] = "probe",
             ["Mesh:DefaultCallTimeout"] = "00:00:07",
             ["Mesh:MailboxCapacity"] = "17",
+            ["Mesh:Transport"] = "tcp",
+            ["Mesh:MaxFrameSize"] = "65536",
+            ["Mesh:Tls:PinnedThumbprints:0"] = new string('a', 64),
         });
 
         Assert.Contains("probe", node.Mesh.Capabilities);
         Assert.Equal(TimeSpan.FromSeconds(7), node.Runtime.DefaultCallTimeout);
         Assert.Equal(17, node.Runtime.MailboxCapacity);
+        MeshOptions options = node.Services.GetRequiredService<IOptions<MeshOptions>>().Value;
+        Assert.Equal(MeshTransport.Tcp, options.Transport);
+        Assert.Equal(65536, options.MaxFrameSize);
+        Assert.Equal([new string('a', 64)], options.Tls.PinnedThumbprints);
         Assert.Equal(1, await node.Mesh.GetActor<IProbeActor>(TestNode.NewKey()).IncrementAsync());
     }
 

@@ -28,16 +28,50 @@ internal sealed class MeshOptionsConfiguration(IServiceProvider services) : ICon
         ReadTimeSpan(section, nameof(MeshOptions.DefaultCallTimeout), options, static (o, v) => o.DefaultCallTimeout = v);
         ReadTimeSpan(section, nameof(MeshOptions.IdleTimeout), options, static (o, v) => o.IdleTimeout = v);
         ReadTimeSpan(section, nameof(MeshOptions.ShutdownTimeout), options, static (o, v) => o.ShutdownTimeout = v);
-        if (section[nameof(MeshOptions.MailboxCapacity)] is { } capacity)
+        ReadInt(section, nameof(MeshOptions.MailboxCapacity), options, static (o, v) => o.MailboxCapacity = v);
+        ReadInt(section, nameof(MeshOptions.MaxFrameSize), options, static (o, v) => o.MaxFrameSize = v);
+        if (section[nameof(MeshOptions.Transport)] is { } transport)
         {
-            if (int.TryParse(capacity, NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed))
+            if (Enum.TryParse(transport, ignoreCase: true, out MeshTransport parsed) && Enum.IsDefined(parsed))
             {
-                options.MailboxCapacity = parsed;
+                options.Transport = parsed;
             }
             else
             {
-                options.ConfigurationErrors.Add($"Mesh:{nameof(MeshOptions.MailboxCapacity)} is '{capacity}', which is not a whole number.");
+                options.ConfigurationErrors.Add($"Mesh:{nameof(MeshOptions.Transport)} is '{transport}': use Quic or Tcp.");
             }
+        }
+
+        IConfigurationSection tls = section.GetSection(nameof(MeshOptions.Tls));
+        MeshTlsOptions t = options.Tls;
+        t.CertificatePath = tls[nameof(MeshTlsOptions.CertificatePath)] ?? t.CertificatePath;
+        t.PrivateKeyPath = tls[nameof(MeshTlsOptions.PrivateKeyPath)] ?? t.PrivateKeyPath;
+        t.CertificatePassword = tls[nameof(MeshTlsOptions.CertificatePassword)] ?? t.CertificatePassword;
+        t.ClusterCaPath = tls[nameof(MeshTlsOptions.ClusterCaPath)] ?? t.ClusterCaPath;
+        t.DevelopmentCertificateFolder = tls[nameof(MeshTlsOptions.DevelopmentCertificateFolder)] ?? t.DevelopmentCertificateFolder;
+        foreach (IConfigurationSection thumbprint in tls.GetSection(nameof(MeshTlsOptions.PinnedThumbprints)).GetChildren())
+        {
+            if (thumbprint.Value is { } value)
+            {
+                t.PinnedThumbprints.Add(value);
+            }
+        }
+    }
+
+    private static void ReadInt(IConfigurationSection section, string key, MeshOptions options, Action<MeshOptions, int> set)
+    {
+        if (section[key] is not { } text)
+        {
+            return;
+        }
+
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
+        {
+            set(options, value);
+        }
+        else
+        {
+            options.ConfigurationErrors.Add($"Mesh:{key} is '{text}', which is not a whole number.");
         }
     }
 

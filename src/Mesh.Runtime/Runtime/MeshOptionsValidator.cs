@@ -5,6 +5,9 @@ namespace Mesh.Runtime;
 /// <summary>Checks <see cref="MeshOptions"/> when the host starts; every failure names the option and says what is allowed.</summary>
 internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
 {
+    private const int MinFrameSize = 1024;
+    private const int MaxFrameSize = 1024 * 1024 * 1024;
+
     public ValidateOptionsResult Validate(string? name, MeshOptions options)
     {
         List<string> failures = [.. options.ConfigurationErrors];
@@ -16,6 +19,17 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
             failures.Add($"Mesh:{nameof(MeshOptions.MailboxCapacity)} must be at least 1 (was {options.MailboxCapacity}).");
         }
 
+        if (options.MaxFrameSize is < MinFrameSize or > MaxFrameSize)
+        {
+            failures.Add($"Mesh:{nameof(MeshOptions.MaxFrameSize)} must be between {MinFrameSize} and {MaxFrameSize} bytes (was {options.MaxFrameSize}).");
+        }
+
+        if (!Enum.IsDefined(options.Transport))
+        {
+            failures.Add($"Mesh:{nameof(MeshOptions.Transport)} is {(int)options.Transport}: use Quic or Tcp.");
+        }
+
+        ValidateTls(options.Tls, failures);
         foreach (string capability in options.Capabilities)
         {
             if (!Capabilities.IsValidName(capability))
@@ -25,6 +39,46 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateTls(MeshTlsOptions tls, List<string> failures)
+    {
+        ExistingFile(tls.CertificatePath, nameof(MeshTlsOptions.CertificatePath), failures);
+        ExistingFile(tls.PrivateKeyPath, nameof(MeshTlsOptions.PrivateKeyPath), failures);
+        ExistingFile(tls.ClusterCaPath, nameof(MeshTlsOptions.ClusterCaPath), failures);
+        if (tls.CertificatePath is null)
+        {
+            if (tls.PrivateKeyPath is not null || tls.ClusterCaPath is not null)
+            {
+                failures.Add($"Mesh:Tls:{nameof(MeshTlsOptions.CertificatePath)} is required when Mesh:Tls:{nameof(MeshTlsOptions.PrivateKeyPath)} or Mesh:Tls:{nameof(MeshTlsOptions.ClusterCaPath)} is set.");
+            }
+
+            if (string.IsNullOrWhiteSpace(tls.DevelopmentCertificateFolder))
+            {
+                failures.Add($"Mesh:Tls:{nameof(MeshTlsOptions.DevelopmentCertificateFolder)} must name a folder when Mesh:Tls:{nameof(MeshTlsOptions.CertificatePath)} is not set.");
+            }
+        }
+        else if (tls.ClusterCaPath is null && tls.PinnedThumbprints.Count == 0)
+        {
+            failures.Add($"Mesh:Tls:{nameof(MeshTlsOptions.CertificatePath)} is set but no peer would be accepted: set Mesh:Tls:{nameof(MeshTlsOptions.ClusterCaPath)} or Mesh:Tls:{nameof(MeshTlsOptions.PinnedThumbprints)}.");
+        }
+
+        foreach (string thumbprint in tls.PinnedThumbprints)
+        {
+            string hex = thumbprint.Replace(":", string.Empty, StringComparison.Ordinal).Trim();
+            if (hex.Length != 64 || !hex.All(char.IsAsciiHexDigit))
+            {
+                failures.Add($"Mesh:Tls:{nameof(MeshTlsOptions.PinnedThumbprints)} contains '{thumbprint}', which is not a SHA-256 thumbprint (64 hex digits).");
+            }
+        }
+    }
+
+    private static void ExistingFile(string? path, string option, List<string> failures)
+    {
+        if (path is not null && !File.Exists(path))
+        {
+            failures.Add($"Mesh:Tls:{option} is '{path}', which does not exist.");
+        }
     }
 
     private static void Positive(TimeSpan value, string option, List<string> failures)
