@@ -30,4 +30,28 @@ public interface IMesh
     /// <returns>A task that completes when the capabilities are in effect on this node.</returns>
     /// <exception cref="ArgumentException">A capability name is empty or not of the form <c>^[a-z][a-z0-9_.-]*$</c>.</exception>
     ValueTask RegisterCapabilitiesAsync(IEnumerable<string> capabilities, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets this node as the cluster sees it.</summary>
+    MeshNode Self { get; }
+
+    /// <summary>Gets the shard <paramref name="id"/> maps to: a stable hash of the id (XxHash3 of its UTF-8 bytes) modulo
+    /// the cluster's shard count. The same on every node and in every run.</summary>
+    /// <param name="id">An actor key.</param>
+    /// <returns>The shard, from 0 to the shard count minus one.</returns>
+    int ShardFor(string id);
+
+    /// <summary>Gets the node that owns <paramref name="id"/> of <paramref name="capability"/> in this node's view.</summary>
+    /// <param name="capability">The capability.</param>
+    /// <param name="id">An actor key.</param>
+    /// <returns>The owner, or <see langword="null"/> when no node that is up serves the capability.</returns>
+    MeshNode? OwnerOf(string capability, string id);
+
+    /// <summary>Gets the nodes that are up and serve <paramref name="capability"/>, ordered by name.</summary>
+    /// <param name="capability">The capability.</param>
+    /// <returns>The nodes; empty when none serves it.</returns>
+    IReadOnlyList<MeshNode> NodesFor(string capability);
+
+    /// <summary>Gets every capability some node that is up serves.</summary>
+    /// <returns>The capabilities of the cluster.</returns>
+    IReadOnlySet<string> AllCapabilities();
 }

@@ -25,6 +25,10 @@ public sealed class MeshOptions
     /// (<see cref="IActorLifecycle.OnDeactivateAsync"/>) may take. Default: 30 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Gets or sets how many shards actor ids are spread over; every node of a cluster must use the same value.
+    /// Default: 4,096.</summary>
+    public int ShardCount { get; set; } = 4096;
+
     /// <summary>Gets or sets how this node talks to other nodes. Default: <see cref="MeshTransport.Quic"/>.</summary>
     public MeshTransport Transport { get; set; } = MeshTransport.Quic;
 

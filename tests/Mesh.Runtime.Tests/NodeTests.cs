@@ -30,6 +30,9 @@ public sealed class NodeTests
         Assert.Equal(42, await other.PingAsync());
         Assert.Equal(["other", "probe"], node.Mesh.Capabilities.Order());
         await Assert.ThrowsAsync<ArgumentException>(async () => await node.Mesh.RegisterCapabilitiesAsync(["Not Valid"]));
+        ArgumentException missing = await Assert.ThrowsAsync<ArgumentException>(async () => await node.Mesh.RegisterCapabilitiesAsync(["nobody-implements-this"]));
+        Assert.Contains("[MeshActor(\"nobody-implements-this\")]", missing.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("nobody-implements-this", node.Mesh.Capabilities);
     }
 
     [Theory]
@@ -40,6 +43,7 @@ public sealed class NodeTests
     [InlineData("Mesh:ShutdownTimeout", "00:00:00", "Mesh:ShutdownTimeout must be positive")]
     [InlineData("Mesh:Capabilities:0", "Bad Name", "Mesh:Capabilities contains 'Bad Name'")]
     [InlineData("Mesh:Transport", "Carrier-Pigeon", "Mesh:Transport is 'Carrier-Pigeon': use Quic or Tcp")]
+    [InlineData("Mesh:ShardCount", "0", "Mesh:ShardCount must be between 1 and 1048576 (was 0)")]
     [InlineData("Mesh:MaxFrameSize", "100", "Mesh:MaxFrameSize must be between 1024 and 1073741824 bytes")]
     [InlineData("Mesh:MaxFrameSize", "big", "Mesh:MaxFrameSize is 'big'")]
     [InlineData("Mesh:Tls:CertificatePath", "/nonexistent/node.pfx", "Mesh:Tls:CertificatePath is '/nonexistent/node.pfx', which does not exist")]

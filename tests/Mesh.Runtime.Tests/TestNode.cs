@@ -26,19 +26,20 @@ internal sealed class TestNode : IAsyncDisposable
 
     internal MeshRuntime Runtime => _host.Services.GetRequiredService<MeshRuntime>();
 
-    public static IHost Build(string[] capabilities, Dictionary<string, string?>? configuration = null)
+    public static IHost Build(string[] capabilities, Dictionary<string, string?>? configuration = null, Action<IServiceCollection>? services = null)
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(configuration ?? []);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton<Probe>();
         builder.Services.AddMesh(mesh => mesh.WithCapabilities(capabilities));
+        services?.Invoke(builder.Services);
         return builder.Build();
     }
 
-    public static async Task<TestNode> StartAsync(string[] capabilities, Dictionary<string, string?>? configuration = null)
+    public static async Task<TestNode> StartAsync(string[] capabilities, Dictionary<string, string?>? configuration = null, Action<IServiceCollection>? services = null)
     {
-        IHost host = Build(capabilities, configuration);
+        IHost host = Build(capabilities, configuration, services);
         await host.StartAsync(TestContext.Timeout);
         return new TestNode(host);
     }

@@ -29,6 +29,7 @@ internal sealed class MeshOptionsConfiguration(IServiceProvider services) : ICon
         ReadTimeSpan(section, nameof(MeshOptions.IdleTimeout), options, static (o, v) => o.IdleTimeout = v);
         ReadTimeSpan(section, nameof(MeshOptions.ShutdownTimeout), options, static (o, v) => o.ShutdownTimeout = v);
         ReadInt(section, nameof(MeshOptions.MailboxCapacity), options, static (o, v) => o.MailboxCapacity = v);
+        ReadInt(section, nameof(MeshOptions.ShardCount), options, static (o, v) => o.ShardCount = v);
         ReadInt(section, nameof(MeshOptions.MaxFrameSize), options, static (o, v) => o.MaxFrameSize = v);
         if (section[nameof(MeshOptions.Transport)] is { } transport)
         {

@@ -5,6 +5,7 @@ namespace Mesh.Runtime;
 /// <summary>Checks <see cref="MeshOptions"/> when the host starts; every failure names the option and says what is allowed.</summary>
 internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
 {
+    private const int MaxShardCount = 1 << 20;
     private const int MinFrameSize = 1024;
     private const int MaxFrameSize = 1024 * 1024 * 1024;
 
@@ -17,6 +18,11 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         if (options.MailboxCapacity < 1)
         {
             failures.Add($"Mesh:{nameof(MeshOptions.MailboxCapacity)} must be at least 1 (was {options.MailboxCapacity}).");
+        }
+
+        if (options.ShardCount is < 1 or > MaxShardCount)
+        {
+            failures.Add($"Mesh:{nameof(MeshOptions.ShardCount)} must be between 1 and {MaxShardCount} (was {options.ShardCount}).");
         }
 
         if (options.MaxFrameSize is < MinFrameSize or > MaxFrameSize)

@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Mesh.Infrastructure;
+using Mesh.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,7 +21,10 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
     private readonly Dictionary<Type, ActorImplementation> _implementations = [];
     private readonly ConcurrentDictionary<Type, Func<IServiceProvider, IActorContext, object>> _factories = new();
     private readonly Lock _capabilityGate = new();
+    private readonly IShardStrategy _shardStrategy;
     private FrozenSet<string> _capabilities = FrozenSet<string>.Empty;
+    private MeshNode _self;
+    private RoutingTable _routing;
     private Timer? _idleTimer;
     private volatile bool _stopping;
 
@@ -39,7 +43,23 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         }
 
         _capabilities = value.Capabilities.ToFrozenSet(StringComparer.Ordinal);
+        _shardStrategy = services.GetService<IShardStrategy>() ?? RendezvousShardStrategy.Instance;
+        ShardCount = value.ShardCount;
+        _self = new MeshNode(
+            $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{Random.Shared.Next():x8}",
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            endpoint: null,
+            _capabilities,
+            MeshNodeStatus.Up);
+        _routing = RoutingTable.Build([_self], ShardCount, _shardStrategy, version: 1);
     }
+
+    public int ShardCount { get; }
+
+    public MeshNode Self => Volatile.Read(ref _self);
+
+    /// <summary>Gets the routing table of the current membership view.</summary>
+    internal RoutingTable Routing => Volatile.Read(ref _routing);
 
     public IServiceProvider Services { get; }
 
@@ -79,25 +99,71 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
             {
                 throw new ArgumentException($"'{capability}' is not a capability name: use lower-case letters, digits, '_', '.' and '-', starting with a letter.", nameof(capabilities));
             }
+
+            if (!HasImplementation(capability))
+            {
+                throw new ArgumentException(NoImplementationMessage(capability), nameof(capabilities));
+            }
         }
 
         lock (_capabilityGate)
         {
             _capabilities = _capabilities.Union(added).ToFrozenSet(StringComparer.Ordinal);
+            MeshNode self = _self;
+            var updated = new MeshNode(self.Name, self.Incarnation, self.Endpoint, _capabilities, self.Status);
+            RoutingTable table = RoutingTable.Build([updated], ShardCount, _shardStrategy, _routing.Version + 1);
+            Volatile.Write(ref _self, updated);
+            Volatile.Write(ref _routing, table);
         }
 
         return default;
     }
+
+    private bool HasImplementation(string capability)
+    {
+        foreach (ActorImplementation implementation in _implementations.Values)
+        {
+            if (implementation.Contract.Capability == capability)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string NoImplementationMessage(string capability)
+        => $"This node declares the capability '{capability}', but no class in the application implements an actor contract with [MeshActor(\"{capability}\")]. Add the implementation, or remove the capability from WithCapabilities/Mesh:Capabilities.";
+
+    public int ShardFor(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return ShardHash.ShardOf(id, ShardCount);
+    }
+
+    public MeshNode? OwnerOf(string capability, string id)
+    {
+        ArgumentNullException.ThrowIfNull(capability);
+        ArgumentNullException.ThrowIfNull(id);
+        return Routing.OwnerOf(capability, ShardHash.ShardOf(id, ShardCount));
+    }
+
+    public IReadOnlyList<MeshNode> NodesFor(string capability)
+    {
+        ArgumentNullException.ThrowIfNull(capability);
+        return Routing.NodesFor(capability);
+    }
+
+    public IReadOnlySet<string> AllCapabilities() => Routing.AllCapabilities;
 
     /// <summary>Checks that every capability has an implementation, and starts idle collection.</summary>
     public void Start()
     {
         foreach (string capability in _capabilities)
         {
-            if (!_implementations.Values.Any(i => i.Contract.Capability == capability))
+            if (!HasImplementation(capability))
             {
-                throw new InvalidOperationException(
-                    $"This node declares the capability '{capability}', but no class in the application implements an actor contract with [MeshActor(\"{capability}\")]. Add the implementation, or remove the capability from WithCapabilities/Mesh:Capabilities.");
+                throw new InvalidOperationException(NoImplementationMessage(capability));
             }
         }
 

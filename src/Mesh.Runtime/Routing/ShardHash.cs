@@ -1,0 +1,33 @@
+using System.Buffers;
+using System.IO.Hashing;
+using System.Text;
+
+namespace Mesh.Routing;
+
+/// <summary>The stable id-to-shard function every node shares: XxHash3 (seed 0) of the id's UTF-8 bytes, modulo the shard
+/// count. It must never change between versions that form one cluster: it decides where every actor lives.</summary>
+internal static class ShardHash
+{
+    private const int StackLimit = 256;
+
+    /// <summary>Gets the shard of <paramref name="id"/>; allocates nothing for ids up to 85 characters (rents beyond).</summary>
+    public static int ShardOf(string id, int shardCount)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        int max = Encoding.UTF8.GetMaxByteCount(id.Length);
+        byte[]? rented = null;
+        Span<byte> buffer = max <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            int length = Encoding.UTF8.GetBytes(id, buffer);
+            return (int)(XxHash3.HashToUInt64(buffer[..length]) % (ulong)shardCount);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+}
