@@ -1,19 +1,24 @@
 using System.Diagnostics;
+using System.Text.Json;
+using System.Xml.Linq;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Mesh.Benchmarks.Scenarios;
 
 namespace Mesh.Benchmarks;
 
 /// <summary>
 /// The CI mode (<c>--smoke</c>): checks that every scenario computes what it should, on both frameworks, through the
-/// same benchmark classes the full suite measures; then runs every benchmark once in-process with a dry job, so a
-/// benchmark that cannot run fails CI. Exits non-zero on any failure.
+/// same benchmark classes the full suite measures; runs every scenario of the <c>scenarios</c> runner once per
+/// framework with tiny counts (each run checks its own counters) and checks the JSON and SVG it writes; then runs every
+/// benchmark once in-process with a dry job, so a benchmark that cannot run fails CI. Exits non-zero on any failure.
 /// </summary>
 public static class Smoke
 {
+    private static readonly string[] s_frameworks = [Framework.MeshName, Framework.OrleansName];
     private static int s_checks;
 
     private static readonly Type[] s_benchmarks =
@@ -32,6 +37,9 @@ public static class Smoke
         await CheckAsync("concurrent calls, Mesh", failures, ConcurrentMeshAsync);
         await CheckAsync("concurrent calls, Orleans", failures, ConcurrentOrleansAsync);
         Console.WriteLine($"Scenario checks took {clock.Elapsed.TotalSeconds:F1} s.");
+        await CheckAsync("scenarios runner refuses --nodes 2", failures, MultiNodeRefusedAsync);
+        await CheckAsync("scenarios runner, every scenario on both frameworks", failures, ScenarioRunnerAsync);
+        Console.WriteLine($"Scenario runner checks done at {clock.Elapsed.TotalSeconds:F1} s.");
 
         IConfig config = ManualConfig.CreateMinimumViable()
             .AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(1))
@@ -266,6 +274,68 @@ public static class Smoke
         finally
         {
             await benchmark.CleanupAsync();
+        }
+    }
+
+    private static async Task MultiNodeRefusedAsync()
+    {
+        int exitCode = await ScenarioRunner.RunAsync(["--nodes", "2"]);
+        if (exitCode == 0)
+        {
+            throw new InvalidOperationException("--nodes 2 exited 0; it must refuse until the cluster exists");
+        }
+    }
+
+    /// <summary>Every scenario once per framework at a tiny scale. The scenarios check their own counters (a wrong count
+    /// fails the run); this checks that every run reported finite figures, and that the JSON and SVG are well formed.</summary>
+    private static async Task ScenarioRunnerAsync()
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"Mesh.Benchmarks.Smoke.Scenarios.{Environment.ProcessId}");
+        var options = new ScenarioOptions { Scale = 0.002, Runs = 1, Duration = TimeSpan.FromMilliseconds(250), OutputDirectory = output };
+        IReadOnlyList<ScenarioOutcome> outcomes = await ScenarioRunner.RunAsync(options, Console.Out);
+        ScenarioRunner.PrintSummary(outcomes, options, Console.Out);
+        Expect("scenarios run", Scenario.All.Count, outcomes.Count);
+        int throughputScenarios = 0;
+        foreach (ScenarioOutcome outcome in outcomes)
+        {
+            if (outcome.Error is not null)
+            {
+                throw new InvalidOperationException($"scenario {outcome.Scenario.Number} ({outcome.Scenario.Key}) failed: {outcome.Error}");
+            }
+
+            foreach (ScenarioMetric metric in outcome.Scenario.Metrics)
+            {
+                foreach (string framework in s_frameworks)
+                {
+                    Expect($"{outcome.Scenario.Key} runs of {framework}", 1, outcome.Runs[framework].Count);
+                    double value = outcome.Median(framework, metric.Name);
+                    bool plausible = metric.Unit == "B" ? double.IsFinite(value) : double.IsFinite(value) && value > 0;
+                    if (!plausible)
+                    {
+                        throw new InvalidOperationException($"{outcome.Scenario.Key}: {framework} reported {metric.Name} = {value}");
+                    }
+                }
+            }
+
+            throughputScenarios += outcome.Scenario.Metrics[0].Unit.EndsWith("/s", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        try
+        {
+            (string json, string svg) = ScenarioReport.Write(outcomes, options);
+            using (JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(json)))
+            {
+                Expect("scenarios in the JSON", Scenario.All.Count, document.RootElement.GetProperty("scenarios").GetArrayLength());
+            }
+
+            XDocument chart = XDocument.Parse(File.ReadAllText(svg));
+            XNamespace ns = "http://www.w3.org/2000/svg";
+            int bars = chart.Descendants(ns + "rect").Count(static r => r.Attribute("height")?.Value == "20");
+            Expect("bars in the chart (2 per throughput scenario)", 2 * throughputScenarios, bars);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
         }
     }
 

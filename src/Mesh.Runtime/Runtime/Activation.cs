@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Mesh.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,7 +17,7 @@ internal sealed class Activation : IThreadPoolWorkItem
     private const int Deactivated = 3;
     private const int Failed = 4;
 
-    private readonly ConcurrentQueue<WorkItem> _queue = new();
+    private WorkItemQueue _queue;
     private readonly ActorImplementation _implementation;
     private readonly CancellationTokenSource _deactivating = new();
     private readonly TaskCompletionSource _gone = new(TaskCreationOptions.RunContinuationsAsynchronously);

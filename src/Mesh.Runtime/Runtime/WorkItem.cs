@@ -3,6 +3,9 @@ namespace Mesh.Runtime;
 /// <summary>One entry of an activation's mailbox: a call, a one-way message, or a lifecycle step.</summary>
 internal abstract class WorkItem
 {
+    /// <summary>Gets or sets the item queued after this one; owned by <see cref="WorkItemQueue"/> while queued.</summary>
+    public WorkItem? Next { get; set; }
+
     /// <summary>Runs the item as the activation's current turn.</summary>
     /// <param name="activation">The activation that owns the turn.</param>
     /// <returns><see langword="true"/> when the turn ended synchronously; otherwise the item calls

@@ -1,0 +1,441 @@
+using System.Diagnostics;
+using System.Runtime;
+
+namespace Mesh.Benchmarks.Scenarios;
+
+/// <summary>What a scenario reports: a named figure, its unit, and which direction is better.</summary>
+internal sealed record ScenarioMetric(string Name, string Unit, bool HigherIsBetter);
+
+/// <summary>The settings every scenario of one invocation shares.</summary>
+internal sealed record ScenarioSettings(double Scale, TimeSpan Duration, int Nodes)
+{
+    /// <summary>The longest any one measured run may take before it counts as hung.</summary>
+    public static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>Scales a count, never below <paramref name="minimum"/>.</summary>
+    public int Scaled(int count, int minimum = 1) => Math.Max(minimum, (int)Math.Round(count * Scale));
+}
+
+/// <summary>A scenario's result disagreed with what the calls must have produced.</summary>
+internal sealed class ScenarioCheckException(string message) : Exception(message);
+
+/// <summary>
+/// One of eigr/mesh's single-node scenarios, run the same way on each framework. A run starts from a fresh node, warms
+/// it up, measures, then checks that the actors hold exactly what the calls put there (a wrong count throws
+/// <see cref="ScenarioCheckException"/>), so a figure is never reported for work that was not done.
+/// </summary>
+internal abstract class Scenario
+{
+    public abstract int Number { get; }
+
+    /// <summary>Gets the short name used by <c>--only</c> and in the JSON.</summary>
+    public abstract string Key { get; }
+
+    public abstract string Describe(ScenarioSettings settings);
+
+    /// <summary>Gets the figures a run reports; the first is the one charted and compared.</summary>
+    public abstract IReadOnlyList<ScenarioMetric> Metrics { get; }
+
+    public abstract Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run);
+
+    public static IReadOnlyList<Scenario> All { get; } =
+    [
+        new ActivationsScenario(), new HotActorScenario(), new SpreadScenario(), new MixedScenario(),
+        new LatencyScenario(), new MemoryScenario(), new SustainedScenario(),
+    ];
+
+    /// <summary>Runs <paramref name="call"/> for indexes 0..<paramref name="total"/>-1 from <paramref name="concurrency"/>
+    /// workers that each take the next index when their previous call completes; returns the elapsed seconds.</summary>
+    protected static async Task<double> RunConcurrentAsync(int total, int concurrency, Func<int, ValueTask> call)
+    {
+        int next = -1;
+        var workers = new Task[Math.Min(total, concurrency)];
+        long start = Stopwatch.GetTimestamp();
+        for (int w = 0; w < workers.Length; w++)
+        {
+            workers[w] = Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < total)
+                {
+                    await call(i).ConfigureAwait(false);
+                }
+            });
+        }
+
+        await Task.WhenAll(workers).WaitAsync(ScenarioSettings.RunTimeout).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    protected static void Expect(string what, long expected, long actual)
+    {
+        if (expected != actual)
+        {
+            throw new ScenarioCheckException($"{what}: expected {expected:N0}, got {actual:N0}");
+        }
+    }
+
+    protected static string[] Ids(string prefix, int run, int count)
+    {
+        string[] ids = new string[count];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = $"{prefix}-{run}-{i}";
+        }
+
+        return ids;
+    }
+
+    /// <summary>Sums the values of <paramref name="ids"/> of <paramref name="kind"/> with calls that add 0.</summary>
+    protected static async Task<long> SumAsync(Framework framework, ActorKind kind, string[] ids)
+    {
+        long sum = 0;
+        foreach (string id in ids)
+        {
+            sum += await framework.IncrementAsync(kind, id, 0).ConfigureAwait(false);
+        }
+
+        return sum;
+    }
+
+    /// <summary>Activates each of <paramref name="ids"/> with a first call from <paramref name="concurrency"/> callers;
+    /// throws unless every call answered 1, i.e. found a new actor.</summary>
+    protected static async Task<double> ActivateAsync(Framework framework, string[] ids, int concurrency)
+    {
+        int fresh = 0;
+        double seconds = await RunConcurrentAsync(ids.Length, concurrency, async i =>
+        {
+            if (await framework.IncrementAsync(ActorKind.Counter, ids[i]).ConfigureAwait(false) == 1)
+            {
+                Interlocked.Increment(ref fresh);
+            }
+        }).ConfigureAwait(false);
+        Expect("first calls that found a new actor", ids.Length, fresh);
+        return seconds;
+    }
+}
+
+/// <summary>1. New ids, each activated by its first call.</summary>
+internal sealed class ActivationsScenario : Scenario
+{
+    private const int Count = 50_000;
+    private const int Concurrency = 500;
+
+    public override int Number => 1;
+
+    public override string Key => "activations";
+
+    public override string Describe(ScenarioSettings settings) => $"Activations: {settings.Scaled(Count):N0} new ids, concurrency {Concurrency}";
+
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("activations/s", "activations/s", HigherIsBetter: true)];
+
+    public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
+    {
+        await ActivateAsync(framework, Ids("warm", run, settings.Scaled(1_000)), Concurrency).ConfigureAwait(false);
+        string[] ids = Ids("act", run, settings.Scaled(Count));
+        int before = await framework.CountActivationsAsync().ConfigureAwait(false);
+        double seconds = await ActivateAsync(framework, ids, Concurrency).ConfigureAwait(false);
+        int after = await framework.CountActivationsAsync().ConfigureAwait(false);
+        Expect("new activations", ids.Length, after - before);
+        return new Dictionary<string, double> { ["activations/s"] = ids.Length / seconds };
+    }
+}
+
+/// <summary>2. Many concurrent callers of one actor.</summary>
+internal sealed class HotActorScenario : Scenario
+{
+    private const int Count = 10_000;
+    private const int Concurrency = 200;
+
+    public override int Number => 2;
+
+    public override string Key => "hot";
+
+    public override string Describe(ScenarioSettings settings) => $"Hot actor: {settings.Scaled(Count):N0} calls on one id, concurrency {Concurrency}";
+
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
+
+    public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
+    {
+        int calls = settings.Scaled(Count);
+        HeldActor hot = framework.Hold($"hot-{run}");
+        int warmUp = settings.Scaled(1_000);
+        await RunConcurrentAsync(warmUp, Concurrency, async _ => await hot.IncrementAsync().ConfigureAwait(false)).ConfigureAwait(false);
+
+        int highest = 0;
+        double seconds = await RunConcurrentAsync(calls, Concurrency, async _ =>
+        {
+            int value = await hot.IncrementAsync().ConfigureAwait(false);
+            int seen;
+            while (value > (seen = Volatile.Read(ref highest)) && Interlocked.CompareExchange(ref highest, value, seen) != seen)
+            {
+            }
+        }).ConfigureAwait(false);
+        Expect("highest value a call saw", warmUp + calls, highest);
+        Expect("final value", warmUp + calls, await hot.IncrementAsync(0).ConfigureAwait(false));
+        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
+    }
+}
+
+/// <summary>3. Calls spread over three actor types (three capabilities).</summary>
+internal sealed class SpreadScenario : Scenario
+{
+    private const int Count = 30_000;
+    private const int IdsPerKind = 100;
+    private const int Concurrency = 300;
+    private static readonly ActorKind[] s_kinds = [ActorKind.Counter, ActorKind.Tally, ActorKind.Gauge];
+
+    public override int Number => 3;
+
+    public override string Key => "spread";
+
+    public override string Describe(ScenarioSettings settings)
+        => $"Spread: {settings.Scaled(Count):N0} calls across 3 actor types x {IdsPerKind} ids, concurrency {Concurrency}";
+
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
+
+    public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
+    {
+        int calls = settings.Scaled(Count);
+        string[] ids = Ids("spread", run, IdsPerKind);
+
+        // Warm-up: activate all 300 actors with calls that add 0, so the measured calls reach active actors.
+        await RunConcurrentAsync(ids.Length * s_kinds.Length, Concurrency, async i =>
+            await framework.IncrementAsync(s_kinds[i % s_kinds.Length], ids[i / s_kinds.Length], 0).ConfigureAwait(false)).ConfigureAwait(false);
+
+        double seconds = await RunConcurrentAsync(calls, Concurrency, async i =>
+            await framework.IncrementAsync(s_kinds[i % s_kinds.Length], ids[(i / s_kinds.Length) % IdsPerKind]).ConfigureAwait(false)).ConfigureAwait(false);
+
+        long total = 0;
+        for (int k = 0; k < s_kinds.Length; k++)
+        {
+            long sum = await SumAsync(framework, s_kinds[k], ids).ConfigureAwait(false);
+            Expect($"sum of the {s_kinds[k]} actors", (calls / s_kinds.Length) + (calls % s_kinds.Length > k ? 1 : 0), sum);
+            total += sum;
+        }
+
+        Expect("sum of all actors", calls, total);
+        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
+    }
+}
+
+/// <summary>4. Calls over many ids in random order: first calls activate, later ones reach active actors.</summary>
+internal sealed class MixedScenario : Scenario
+{
+    private const int Count = 20_000;
+    private const int IdCount = 5_000;
+    private const int Concurrency = 300;
+
+    public override int Number => 4;
+
+    public override string Key => "mixed";
+
+    public override string Describe(ScenarioSettings settings)
+        => $"Mixed: {settings.Scaled(Count):N0} calls over {settings.Scaled(IdCount):N0} ids in random order, concurrency {Concurrency}";
+
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
+
+    public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
+    {
+        await ActivateAsync(framework, Ids("warm", run, settings.Scaled(1_000)), Concurrency).ConfigureAwait(false);
+        int calls = settings.Scaled(Count);
+        string[] ids = Ids("mixed", run, settings.Scaled(IdCount));
+        var random = new Random(run);
+        int[] order = new int[calls];
+        int[] expected = new int[ids.Length];
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = random.Next(ids.Length);
+            expected[order[i]]++;
+        }
+
+        double seconds = await RunConcurrentAsync(calls, Concurrency, async i =>
+            await framework.IncrementAsync(ActorKind.Counter, ids[order[i]]).ConfigureAwait(false)).ConfigureAwait(false);
+
+        for (int i = 0; i < ids.Length; i++)
+        {
+            Expect($"value of {ids[i]}", expected[i], await framework.IncrementAsync(ActorKind.Counter, ids[i], 0).ConfigureAwait(false));
+        }
+
+        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
+    }
+}
+
+/// <summary>5. One caller, one warm actor, one call at a time: the latency distribution of a call.</summary>
+internal sealed class LatencyScenario : Scenario
+{
+    private const int Count = 1_000;
+
+    public override int Number => 5;
+
+    public override string Key => "latency";
+
+    public override string Describe(ScenarioSettings settings) => $"Latency: {settings.Scaled(Count, 20):N0} sequential calls to one warm actor";
+
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } =
+        [new("p50", "µs", HigherIsBetter: false), new("p95", "µs", HigherIsBetter: false), new("p99", "µs", HigherIsBetter: false)];
+
+    public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
+    {
+        int calls = settings.Scaled(Count, 20);
+        HeldActor actor = framework.Hold($"latency-{run}");
+        for (int i = 0; i < calls; i++)
+        {
+            await actor.IncrementAsync().ConfigureAwait(false);
+        }
+
+        long[] ticks = new long[calls];
+        for (int i = 0; i < ticks.Length; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            await actor.IncrementAsync().ConfigureAwait(false);
+            ticks[i] = Stopwatch.GetTimestamp() - start;
+        }
+
+        Expect("final value", 2L * calls, await actor.IncrementAsync(0).ConfigureAwait(false));
+        Array.Sort(ticks);
+        return new Dictionary<string, double>
+        {
+            ["p50"] = Microseconds(Percentile(ticks, 0.50)),
+            ["p95"] = Microseconds(Percentile(ticks, 0.95)),
+            ["p99"] = Microseconds(Percentile(ticks, 0.99)),
+        };
+    }
+
+    /// <summary>The nearest-rank percentile of sorted <paramref name="values"/>.</summary>
+    private static long Percentile(long[] values, double fraction)
+        => values[Math.Clamp((int)Math.Ceiling(fraction * values.Length) - 1, 0, values.Length - 1)];
+
+    private static double Microseconds(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency;
+}
+
+/// <summary>
+/// 6. The managed heap an idle activation keeps: <c>GC.GetTotalMemory(false)</c> after a full, blocking, compacting
+/// collection (large object heap included), before and after activating the ids, divided by their number. Nothing is
+/// subtracted: the difference holds the actors, the framework's bookkeeping for them, and anything else the node
+/// kept after the burst (grown dictionaries, pools). The ids are formatted during the burst and dropped by the caller,
+/// so each framework pays for whatever copy of an id it keeps.
+/// </summary>
+internal sealed class MemoryScenario : Scenario
+{
+    private const int Count = 100_000;
+    private const int Concurrency = 500;
+
+    public override int Number => 6;
+
+    public override string Key => "memory";
+
+    public override string Describe(ScenarioSettings settings) => $"Memory: managed bytes per idle activation, {settings.Scaled(Count):N0} activations";
+
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("bytes/activation", "B", HigherIsBetter: false)];
+
+    public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
+    {
+        int count = settings.Scaled(Count);
+        await ActivateAsync(framework, Ids("warm", run, settings.Scaled(1_000)), Concurrency).ConfigureAwait(false);
+        int activationsBefore = await framework.CountActivationsAsync().ConfigureAwait(false);
+        long before = CompactedHeapBytes();
+
+        int fresh = 0;
+        await RunConcurrentAsync(count, Concurrency, async i =>
+        {
+            if (await framework.IncrementAsync(ActorKind.Counter, $"mem-{run}-{i}").ConfigureAwait(false) == 1)
+            {
+                Interlocked.Increment(ref fresh);
+            }
+        }).ConfigureAwait(false);
+
+        long after = CompactedHeapBytes();
+        Expect("first calls that found a new actor", count, fresh);
+        Expect("new activations", count, await framework.CountActivationsAsync().ConfigureAwait(false) - activationsBefore);
+        return new Dictionary<string, double> { ["bytes/activation"] = (after - before) / (double)count };
+    }
+
+    private static long CompactedHeapBytes()
+    {
+        for (int i = 0; i < 2; i++)
+        {
+            GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        return GC.GetTotalMemory(forceFullCollection: false);
+    }
+}
+
+/// <summary>7. 64 callers, each calling its own actor as fast as it answers, for a fixed time.</summary>
+internal sealed class SustainedScenario : Scenario
+{
+    private const int Callers = 64;
+
+    public override int Number => 7;
+
+    public override string Key => "sustained";
+
+    public override string Describe(ScenarioSettings settings) => $"Sustained: {Callers} callers for {settings.Duration.TotalSeconds:0.##} s";
+
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
+
+    public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
+    {
+        var actors = new HeldActor[Callers];
+        for (int c = 0; c < actors.Length; c++)
+        {
+            actors[c] = framework.Hold($"sustained-{run}-{c}");
+            await actors[c].IncrementAsync(0).ConfigureAwait(false);
+        }
+
+        // Warm-up: a tenth of the duration (at most a second), not counted.
+        await CallForAsync(actors, TimeSpan.FromTicks(Math.Min(settings.Duration.Ticks / 10, TimeSpan.TicksPerSecond))).ConfigureAwait(false);
+        long warm = 0;
+        foreach (HeldActor actor in actors)
+        {
+            warm += await actor.IncrementAsync(0).ConfigureAwait(false);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        long calls = await CallForAsync(actors, settings.Duration).ConfigureAwait(false);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+        long total = 0;
+        foreach (HeldActor actor in actors)
+        {
+            total += await actor.IncrementAsync(0).ConfigureAwait(false);
+        }
+
+        Expect("calls counted by the actors", calls, total - warm);
+        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
+    }
+
+    /// <summary>Each caller calls its actor until the deadline (checked every 64 calls); returns the calls made.</summary>
+    private static async Task<long> CallForAsync(HeldActor[] actors, TimeSpan duration)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        long calls = 0;
+        var callers = new Task[actors.Length];
+        for (int c = 0; c < callers.Length; c++)
+        {
+            HeldActor actor = actors[c];
+            callers[c] = Task.Run(async () =>
+            {
+                long made = 0;
+                do
+                {
+                    for (int i = 0; i < 64; i++)
+                    {
+                        await actor.IncrementAsync().ConfigureAwait(false);
+                    }
+
+                    made += 64;
+                }
+                while (Stopwatch.GetTimestamp() < deadline);
+
+                Interlocked.Add(ref calls, made);
+            });
+        }
+
+        await Task.WhenAll(callers).WaitAsync(duration + ScenarioSettings.RunTimeout).ConfigureAwait(false);
+        return calls;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+
+namespace Mesh.Benchmarks.Scenarios;
+
+/// <summary>The command line of <c>scenarios</c>; see <see cref="Usage"/>.</summary>
+internal sealed record ScenarioOptions
+{
+    public const string Usage = """
+        Usage: dotnet run -c Release --project tests/Mesh.Benchmarks -- scenarios [options]
+          --only <list>       scenarios to run, by number or name, comma-separated (default: all)
+                              1 activations, 2 hot, 3 spread, 4 mixed, 5 latency, 6 memory, 7 sustained
+          --scale <factor>    multiplies every call and id count (default 1; e.g. 0.1)
+          --runs <n>          runs per scenario and framework, frameworks alternating (default 3)
+          --duration <s>      seconds of scenario 7 (default 10)
+          --nodes <n>         nodes per framework (default 1; multi-node needs the cluster, not yet available)
+          --out <dir>         where scenarios.json and benchmarks-throughput.svg go (default BenchmarkDotNet.Artifacts/scenarios)
+        """;
+
+    public IReadOnlyList<Scenario> Scenarios { get; init; } = Scenario.All;
+
+    public double Scale { get; init; } = 1;
+
+    public int Runs { get; init; } = 3;
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int Nodes { get; init; } = 1;
+
+    public string OutputDirectory { get; init; } = Path.Combine("BenchmarkDotNet.Artifacts", "scenarios");
+
+    public ScenarioSettings Settings => new(Scale, Duration, Nodes);
+
+    /// <summary>Parses <paramref name="args"/>; returns null and sets <paramref name="error"/> when they are wrong.</summary>
+    public static ScenarioOptions? Parse(IReadOnlyList<string> args, out string? error)
+    {
+        var options = new ScenarioOptions();
+        error = null;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string name = args[i];
+            if (i + 1 >= args.Count)
+            {
+                error = $"{name} needs a value.";
+                return null;
+            }
+
+            string value = args[++i];
+            switch (name)
+            {
+                case "--only":
+                    var chosen = new List<Scenario>();
+                    foreach (string part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        Scenario? match = Scenario.All.FirstOrDefault(s => s.Key == part || s.Number.ToString(CultureInfo.InvariantCulture) == part);
+                        if (match is null)
+                        {
+                            error = $"--only: no scenario '{part}'.";
+                            return null;
+                        }
+
+                        chosen.Add(match);
+                    }
+
+                    options = options with { Scenarios = [.. chosen.Distinct().OrderBy(static s => s.Number)] };
+                    break;
+                case "--scale" when double.TryParse(value, CultureInfo.InvariantCulture, out double scale) && scale > 0 && scale <= 100:
+                    options = options with { Scale = scale };
+                    break;
+                case "--runs" when int.TryParse(value, CultureInfo.InvariantCulture, out int runs) && runs is >= 1 and <= 100:
+                    options = options with { Runs = runs };
+                    break;
+                case "--duration" when double.TryParse(value, CultureInfo.InvariantCulture, out double seconds) && seconds is > 0 and <= 3600:
+                    options = options with { Duration = TimeSpan.FromSeconds(seconds) };
+                    break;
+                case "--nodes" when int.TryParse(value, CultureInfo.InvariantCulture, out int nodes) && nodes >= 1:
+                    options = options with { Nodes = nodes };
+                    break;
+                case "--out":
+                    options = options with { OutputDirectory = value };
+                    break;
+                default:
+                    error = $"Unknown option or bad value: {name} {value}";
+                    return null;
+            }
+        }
+
+        if (options.Scenarios.Count == 0)
+        {
+            error = "--only chose no scenario.";
+            return null;
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Mesh.Benchmarks.Scenarios;
+
+/// <summary>What one scenario produced: every run of every framework, or the error that stopped it.</summary>
+internal sealed class ScenarioOutcome(Scenario scenario, string description)
+{
+    public Scenario Scenario { get; } = scenario;
+
+    public string Description { get; } = description;
+
+    /// <summary>Gets the figures of each run, per framework, in run order.</summary>
+    public Dictionary<string, List<IReadOnlyDictionary<string, double>>> Runs { get; } = new()
+    {
+        [Framework.MeshName] = [],
+        [Framework.OrleansName] = [],
+    };
+
+    public string? Error { get; set; }
+
+    /// <summary>Gets the median of <paramref name="metric"/> over the runs of <paramref name="framework"/>, or NaN.</summary>
+    public double Median(string framework, string metric)
+    {
+        List<IReadOnlyDictionary<string, double>> runs = Runs[framework];
+        if (runs.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        double[] values = new double[runs.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = runs[i][metric];
+        }
+
+        Array.Sort(values);
+        int middle = values.Length / 2;
+        return values.Length % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+    }
+
+    /// <summary>Gets Mesh's median divided by Orleans' median.</summary>
+    public double Ratio(string metric) => Median(Framework.MeshName, metric) / Median(Framework.OrleansName, metric);
+}
+
+/// <summary>
+/// The <c>scenarios</c> command: runs eigr/mesh's single-node scenarios on Mesh and on Orleans, each on a fresh node,
+/// frameworks alternating (Mesh first in odd runs, Orleans first in even ones), and prints each framework's median and
+/// the Mesh/Orleans ratio. Writes the results as JSON and a throughput chart as SVG.
+/// </summary>
+internal static class ScenarioRunner
+{
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        ScenarioOptions? options = ScenarioOptions.Parse(args, out string? error);
+        if (options is null)
+        {
+            Console.Error.WriteLine(error);
+            Console.Error.WriteLine(ScenarioOptions.Usage);
+            return 2;
+        }
+
+        if (options.Nodes != 1)
+        {
+            Console.Error.WriteLine(
+                $"--nodes {options.Nodes}: multi-node scenarios need the cluster (membership and a transport on the call path), which Mesh does not have yet. Only --nodes 1 runs today.");
+            return 3;
+        }
+
+        IReadOnlyList<ScenarioOutcome> outcomes = await RunAsync(options, Console.Out).ConfigureAwait(false);
+        PrintSummary(outcomes, options, Console.Out);
+        (string json, string svg) = ScenarioReport.Write(outcomes, options);
+        Console.WriteLine($"Wrote {json} and {svg}.");
+        return outcomes.Any(static o => o.Error is not null) ? 1 : 0;
+    }
+
+    /// <summary>Runs the scenarios of <paramref name="options"/>; a failed check ends that scenario, not the others.</summary>
+    public static async Task<IReadOnlyList<ScenarioOutcome>> RunAsync(ScenarioOptions options, TextWriter log)
+    {
+        ScenarioSettings settings = options.Settings;
+        log.WriteLine($"Single node, in process. Scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {options.Runs} run(s) per framework, " +
+            $"{Machine.Describe()}.");
+        var outcomes = new List<ScenarioOutcome>();
+        foreach (Scenario scenario in options.Scenarios)
+        {
+            var outcome = new ScenarioOutcome(scenario, scenario.Describe(settings));
+            outcomes.Add(outcome);
+            log.WriteLine();
+            log.WriteLine($"{scenario.Number}. {outcome.Description}");
+            try
+            {
+                for (int run = 1; run <= options.Runs; run++)
+                {
+                    string[] order = run % 2 == 1 ? [Framework.MeshName, Framework.OrleansName] : [Framework.OrleansName, Framework.MeshName];
+                    foreach (string name in order)
+                    {
+                        long start = Stopwatch.GetTimestamp();
+                        IReadOnlyDictionary<string, double> figures;
+                        Framework framework = await Framework.StartAsync(name, settings.Nodes).ConfigureAwait(false);
+                        await using (framework.ConfigureAwait(false))
+                        {
+                            figures = await scenario.RunAsync(framework, settings, run).ConfigureAwait(false);
+                        }
+
+                        outcome.Runs[name].Add(figures);
+                        log.WriteLine($"   run {run}  {name,-8} {FormatFigures(scenario, figures)}   ({Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s with node start and stop)");
+                    }
+                }
+            }
+            catch (Exception exception)
+            {
+                outcome.Error = exception is ScenarioCheckException ? exception.Message : exception.ToString();
+                log.WriteLine($"   FAILED: {outcome.Error}");
+            }
+        }
+
+        return outcomes;
+    }
+
+    public static void PrintSummary(IReadOnlyList<ScenarioOutcome> outcomes, ScenarioOptions options, TextWriter output)
+    {
+        output.WriteLine();
+        output.WriteLine($"Medians of {options.Runs} run(s) per framework (scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, single node):");
+        output.WriteLine($"{"scenario",-15} {"figure",-22} {"Mesh",14} {"Orleans",14} {"Mesh/Orleans",13}");
+        foreach (ScenarioOutcome outcome in outcomes)
+        {
+            string title = $"{outcome.Scenario.Number}. {outcome.Scenario.Key}";
+            if (outcome.Error is not null)
+            {
+                output.WriteLine($"{title,-15} FAILED");
+                continue;
+            }
+
+            foreach (ScenarioMetric metric in outcome.Scenario.Metrics)
+            {
+                output.WriteLine(
+                    $"{title,-15} {Label(metric),-22} {Format(metric, outcome.Median(Framework.MeshName, metric.Name)),14} " +
+                    $"{Format(metric, outcome.Median(Framework.OrleansName, metric.Name)),14} {outcome.Ratio(metric.Name),12:F3}x");
+                title = string.Empty;
+            }
+        }
+
+        output.WriteLine("Mesh/Orleans above 1 is better for throughput; below 1 is better for latency and memory.");
+    }
+
+    public static string Format(ScenarioMetric metric, double value)
+        => metric.Unit == "µs" ? value.ToString("F2", CultureInfo.InvariantCulture) : value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Label(ScenarioMetric metric) => metric.Name == metric.Unit ? metric.Name : $"{metric.Name} ({metric.Unit})";
+
+    private static string FormatFigures(Scenario scenario, IReadOnlyDictionary<string, double> figures)
+        => string.Join(", ", scenario.Metrics.Select(m => $"{m.Name} {Format(m, figures[m.Name])}{(m.Name == m.Unit ? string.Empty : " " + m.Unit)}"));
+}
+
+/// <summary>Describes the machine a run happened on.</summary>
+internal static class Machine
+{
+    public static string CpuModel()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/cpuinfo"))
+            {
+                if (line.StartsWith("model name", StringComparison.Ordinal))
+                {
+                    return line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return "unknown CPU";
+    }
+
+    public static string Describe()
+        => $"{CpuModel()}, {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+}
