@@ -26,6 +26,12 @@ internal sealed class QuicEndpointOptions
     /// <summary>The cluster CA certificate(s) as PEM; required. Both sides of a connection are verified against it.</summary>
     public string TrustedCaPem { get; set; } = "";
 
+    /// <summary>
+    /// SHA-256 digests (32 bytes each) of peer leaf certificates accepted without a chain to
+    /// <see cref="TrustedCaPem"/>. Default: none.
+    /// </summary>
+    public IList<byte[]> PinnedSha256 { get; } = [];
+
     /// <summary>The ALPN protocol id offered and accepted. Default: <see cref="DefaultApplicationProtocol"/>.</summary>
     public string ApplicationProtocol { get; set; } = DefaultApplicationProtocol;
 
@@ -71,6 +77,14 @@ internal sealed class QuicEndpointOptions
         if (AcceptIncoming && CertificateChainPem is null)
         {
             throw new ArgumentException("Accepting connections needs a certificate chain and private key.");
+        }
+
+        foreach (byte[] pin in PinnedSha256)
+        {
+            if (pin is not { Length: 32 })
+            {
+                throw new ArgumentException("Every pinned thumbprint is a 32-byte SHA-256 digest.");
+            }
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero);
