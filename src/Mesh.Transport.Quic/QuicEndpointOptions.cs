@@ -23,7 +23,8 @@ internal sealed class QuicEndpointOptions
     /// <summary>The leaf's private key as PEM (PKCS#8, SEC1 or PKCS#1); null together with the chain.</summary>
     public string? PrivateKeyPem { get; set; }
 
-    /// <summary>The cluster CA certificate(s) as PEM; required. Both sides of a connection are verified against it.</summary>
+    /// <summary>The cluster CA certificate(s) as PEM; both sides of a connection are verified against it. May be empty
+    /// only when <see cref="PinnedSha256"/> is not.</summary>
     public string TrustedCaPem { get; set; } = "";
 
     /// <summary>
@@ -67,7 +68,12 @@ internal sealed class QuicEndpointOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(BindEndPoint);
-        ArgumentException.ThrowIfNullOrEmpty(TrustedCaPem);
+        ArgumentNullException.ThrowIfNull(TrustedCaPem);
+        if (TrustedCaPem.Length == 0 && PinnedSha256.Count == 0)
+        {
+            throw new ArgumentException("A trusted CA or a pinned thumbprint is required: both sides of a connection are verified.");
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(ApplicationProtocol);
         if (CertificateChainPem is null != PrivateKeyPem is null)
         {

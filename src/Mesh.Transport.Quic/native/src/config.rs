@@ -212,8 +212,8 @@ impl MeshQuicConfig {
             return Err(config_error("certificate chain and private key go together"));
         }
         let cas = parse_certs(cas, "trusted CA")?;
-        if cas.is_empty() {
-            return Err(config_error("a trusted CA is required: both sides of a connection are verified against it"));
+        if cas.is_empty() && pins.is_empty() {
+            return Err(config_error("a trusted CA or a pinned thumbprint is required: both sides of a connection are verified"));
         }
         let mut roots = RootCertStore::empty();
         for ca in cas {
@@ -225,9 +225,15 @@ impl MeshQuicConfig {
 
         let tls = |e: rustls::Error| config_error(format!("TLS: {e}"));
         // Mutual TLS: the peer must present a chain to the cluster CA or a pinned certificate (no anonymous clients).
-        let webpki_clients = WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
-            .build()
-            .map_err(|e| config_error(format!("client verifier: {e}")))?;
+        let webpki_clients = if roots.is_empty() {
+            None
+        } else {
+            Some(
+                WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
+                    .build()
+                    .map_err(|e| config_error(format!("client verifier: {e}")))?,
+            )
+        };
         let verifier = Arc::new(PeerVerifier::new(roots, pins, provider.clone(), webpki_clients));
         let client_builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13])

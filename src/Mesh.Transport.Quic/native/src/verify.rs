@@ -14,7 +14,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::ParsedCertificate;
-use rustls::{DigitallySignedStruct, DistinguishedName, Error, RootCertStore, SignatureScheme};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, RootCertStore, SignatureScheme};
 
 /// Length of one pinned thumbprint (SHA-256).
 pub const PIN_LEN: usize = 32;
@@ -33,8 +33,9 @@ pub struct PeerVerifier {
     roots: Arc<RootCertStore>,
     pins: Vec<[u8; PIN_LEN]>,
     provider: Arc<CryptoProvider>,
-    /// The standard client verifier, for everything but pinned certificates.
-    client: Arc<dyn ClientCertVerifier>,
+    /// The standard client verifier, for everything but pinned certificates; None without CAs
+    /// (only pinned peers are accepted then).
+    client: Option<Arc<dyn ClientCertVerifier>>,
 }
 
 impl PeerVerifier {
@@ -42,7 +43,7 @@ impl PeerVerifier {
         roots: Arc<RootCertStore>,
         pins: Vec<[u8; PIN_LEN]>,
         provider: Arc<CryptoProvider>,
-        client: Arc<dyn ClientCertVerifier>,
+        client: Option<Arc<dyn ClientCertVerifier>>,
     ) -> Self {
         Self { roots, pins, provider, client }
     }
@@ -104,7 +105,7 @@ impl ServerCertVerifier for PeerVerifier {
 
 impl ClientCertVerifier for PeerVerifier {
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.client.root_hint_subjects()
+        self.client.as_ref().map_or(&[], |c| c.root_hint_subjects())
     }
 
     fn verify_client_cert(
@@ -116,7 +117,10 @@ impl ClientCertVerifier for PeerVerifier {
         if self.is_pinned(end_entity) {
             return Ok(ClientCertVerified::assertion());
         }
-        self.client.verify_client_cert(end_entity, intermediates, now)
+        match &self.client {
+            Some(client) => client.verify_client_cert(end_entity, intermediates, now),
+            None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        }
     }
 
     fn verify_tls12_signature(
@@ -125,7 +129,7 @@ impl ClientCertVerifier for PeerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.client.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -134,10 +138,10 @@ impl ClientCertVerifier for PeerVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
-        self.client.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.client.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
