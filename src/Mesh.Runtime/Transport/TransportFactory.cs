@@ -51,7 +51,7 @@ internal static class TransportFactory
     {
         DllNotFoundException or BadImageFormatException or EntryPointNotFoundException or PlatformNotSupportedException => true,
         TypeInitializationException { InnerException: { } inner } => IsUnloadable(inner),
-        QuicTransportException { Status: Interop.QuicStatus.InvalidState } => true,
+        QuicTransportException { Status: Mesh.Transport.Quic.Interop.QuicStatus.InvalidState } => true,
         _ => false,
     };
 

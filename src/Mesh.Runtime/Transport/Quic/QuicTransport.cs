@@ -32,7 +32,8 @@ internal sealed class QuicTransport : ITransport
     internal const byte StreamHeader = 0x01;
 
     /// <summary>The application error code of a connection this node closes because it refused the peer.</summary>
-    internal const ulong RefusedErrorCode = 2;
+    /// <remarks>Far from QUIC's own transport error codes (below 0x200), so a close with it reads as a refusal.</remarks>
+    internal const ulong RefusedErrorCode = 0x4D52;
 
     private readonly TransportCredentials _credentials;
     private readonly TransportMetrics _metrics;
@@ -106,6 +107,15 @@ internal sealed class QuicTransport : ITransport
             {
                 _peers.TryRemove(new KeyValuePair<IPEndPoint, Lazy<Task<PeerConnection>>>(remote, entry));
                 throw;
+            }
+
+            if (peer.Connection.Closed.IsCompletedSuccessfully && IsRefusal(peer.Connection.Closed.Result) is { } refused)
+            {
+                // The peer refused this node's certificate after the handshake finished here (TLS 1.3): a new
+                // connection would be refused the same way, so report it rather than retrying.
+                _peers.TryRemove(new KeyValuePair<IPEndPoint, Lazy<Task<PeerConnection>>>(remote, entry));
+                throw new TransportException(
+                    $"{remote} refused this node at the QUIC handshake ({QuicCredentials.RefusalKind(refused)}): {refused.Message}", refused);
             }
 
             QuicStream? stream = null;
@@ -234,7 +244,7 @@ internal sealed class QuicTransport : ITransport
     private async Task ObserveCloseAsync(IPEndPoint remote, QuicConnection connection)
     {
         QuicTransportException reason = await connection.Closed.ConfigureAwait(false);
-        if (reason is QuicHandshakeException)
+        if (IsRefusal(reason) is not null)
         {
             string kind = QuicCredentials.RefusalKind(reason);
             _metrics.HandshakeFailed(TransportName, kind);
@@ -255,6 +265,11 @@ internal sealed class QuicTransport : ITransport
 
         connection.Dispose();
     }
+
+    /// <summary>The close reason if it says the peer refused this node: a TLS failure, or a close with
+    /// <see cref="RefusedErrorCode"/> after the peer's own checks (its reason text is the refusal kind).</summary>
+    private static QuicTransportException? IsRefusal(QuicTransportException reason) =>
+        reason is QuicHandshakeException || (reason is QuicConnectionException && reason.ErrorCode == RefusedErrorCode) ? reason : null;
 
     private QuicEndpoint ClientEndpoint(AddressFamily family)
     {

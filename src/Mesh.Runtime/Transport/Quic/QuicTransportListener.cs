@@ -36,6 +36,9 @@ internal sealed class QuicTransportListener : ITransportListener
 
     public EndPoint LocalEndPoint { get; }
 
+    /// <summary>Gets how many QUIC connections the listening endpoint holds (closing ones included).</summary>
+    internal ulong OpenConnections => _endpoint.OpenConnections;
+
     public async ValueTask<ITransportConnection?> AcceptAsync(CancellationToken cancellationToken)
     {
         try
