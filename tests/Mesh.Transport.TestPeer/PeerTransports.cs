@@ -1,3 +1,8 @@
+using System.Globalization;
+using Mesh.Transport.Quic;
+using Mesh.Transport.Security;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Mesh.Transport.TestPeer;
 
 /// <summary>The one place the test peer turns a transport name into a transport. Each out-of-process transport adds its
@@ -11,8 +16,34 @@ internal static class PeerTransports
         ArgumentNullException.ThrowIfNull(metrics);
         switch (name)
         {
+            case "quic":
+                // --cert <PEM or PFX> [--key <PEM key>] [--password <p>] --ca <CA PEM> [--idle-timeout-ms <n>] [--keep-alive-ms <n>].
+                var quic = new QuicTransportOptions();
+                if (options.TryGetValue("idle-timeout-ms", out string? idle))
+                {
+                    quic.IdleTimeout = TimeSpan.FromMilliseconds(int.Parse(idle, CultureInfo.InvariantCulture));
+                }
+
+                if (options.TryGetValue("keep-alive-ms", out string? keepAlive))
+                {
+                    quic.KeepAliveInterval = TimeSpan.FromMilliseconds(int.Parse(keepAlive, CultureInfo.InvariantCulture));
+                }
+
+                return new QuicTransport(LoadCredentials(options), metrics, NullLogger.Instance, quic);
             default:
                 return null;
         }
+    }
+
+    private static TransportCredentials LoadCredentials(IReadOnlyDictionary<string, string> options)
+    {
+        var tls = new MeshTlsOptions
+        {
+            CertificatePath = options.GetValueOrDefault("cert"),
+            PrivateKeyPath = options.GetValueOrDefault("key"),
+            CertificatePassword = options.GetValueOrDefault("password"),
+            ClusterCaPath = options.GetValueOrDefault("ca"),
+        };
+        return TransportCredentialsLoader.Load(tls, NullLogger.Instance);
     }
 }
