@@ -13,14 +13,16 @@ version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | 
 for p in Mesh.Sdk Mesh.Abstractions Mesh.Runtime Mesh.Transport.Quic; do
   [[ -f "$work/feed/$p.$version.nupkg" ]] || { echo "dotnet pack did not produce $p.$version.nupkg" >&2; ls "$work/feed" >&2; exit 1; }
 done
+# The listing is read once: `unzip -l | grep -q` fails under pipefail when grep exits before unzip has written everything.
+listing=$(unzip -l "$work/feed/Mesh.Sdk.$version.nupkg")
 for dll in Mesh.Generators Mesh.Analyzers Mesh.Analyzers.CodeFixes; do
-  if ! unzip -l "$work/feed/Mesh.Sdk.$version.nupkg" | grep -q "analyzers/dotnet/cs/$dll.dll"; then
+  if ! grep -q "analyzers/dotnet/cs/$dll.dll" <<<"$listing"; then
     echo "Mesh.Sdk.$version.nupkg does not carry $dll.dll in analyzers/dotnet/cs" >&2
     exit 1
   fi
 done
 
-if ! unzip -l "$work/feed/Mesh.Sdk.$version.nupkg" | grep -q 'runtimes/linux-x64/native/libmesh_quic.so'; then
+if ! grep -q 'runtimes/linux-x64/native/libmesh_quic.so' <<<"$listing"; then
   echo "Mesh.Sdk.$version.nupkg does not carry runtimes/linux-x64/native/libmesh_quic.so (the native QUIC library)" >&2
   exit 1
 fi
