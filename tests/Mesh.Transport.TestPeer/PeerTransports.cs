@@ -1,3 +1,7 @@
+using Mesh.Transport.Security;
+using Mesh.Transport.Tcp;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Mesh.Transport.TestPeer;
 
 /// <summary>The one place the test peer turns a transport name into a transport. Each out-of-process transport adds its
@@ -11,8 +15,23 @@ internal static class PeerTransports
         ArgumentNullException.ThrowIfNull(metrics);
         switch (name)
         {
+            case "tcp":
+                // --cert <PEM or PFX> [--key <PEM key>] [--password <p>] --ca <CA PEM>: read the way a node reads Mesh:Tls.
+                return new TcpTransport(LoadCredentials(options), metrics, NullLogger.Instance);
             default:
                 return null;
         }
+    }
+
+    private static TransportCredentials LoadCredentials(IReadOnlyDictionary<string, string> options)
+    {
+        var tls = new MeshTlsOptions
+        {
+            CertificatePath = options.GetValueOrDefault("cert"),
+            PrivateKeyPath = options.GetValueOrDefault("key"),
+            CertificatePassword = options.GetValueOrDefault("password"),
+            ClusterCaPath = options.GetValueOrDefault("ca"),
+        };
+        return TransportCredentialsLoader.Load(tls, NullLogger.Instance);
     }
 }
