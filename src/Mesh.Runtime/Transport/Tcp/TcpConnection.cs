@@ -152,8 +152,9 @@ internal sealed class TcpConnection : ITransportConnection
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or System.Security.Authentication.AuthenticationException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Whatever ends the loop ends the stream with it; an escaping exception would leave the reader waiting.
             error = ex;
         }
 
@@ -207,8 +208,9 @@ internal sealed class TcpConnection : ITransportConnection
                 _socket.Shutdown(SocketShutdown.Send);
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Whatever ends the loop ends the stream with it; an escaping exception would leave the reader waiting.
             error = ex;
         }
         finally

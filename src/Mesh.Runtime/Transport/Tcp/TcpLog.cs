@@ -18,6 +18,9 @@ internal static partial class TcpLog
     [LoggerMessage(303, LogLevel.Error, "Accepting TCP connections on {LocalEndPoint} failed; the listener stops")]
     public static partial void AcceptFailed(ILogger logger, EndPoint localEndPoint, Exception exception);
 
+    [LoggerMessage(306, LogLevel.Warning, "Accepting a TCP connection on {LocalEndPoint} failed ({SocketError}); the listener goes on")]
+    public static partial void AcceptRetried(ILogger logger, EndPoint localEndPoint, System.Net.Sockets.SocketError socketError, Exception exception);
+
     [LoggerMessage(304, LogLevel.Debug, "The connection with {RemoteEndPoint} failed")]
     public static partial void ConnectionFailed(ILogger logger, EndPoint? remoteEndPoint, Exception exception);
 

@@ -13,6 +13,7 @@ namespace Mesh.Transport.Tcp;
 /// </summary>
 internal sealed class TcpTransportListener : ITransportListener
 {
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
     private readonly TcpTransport _transport;
     private readonly Socket _socket;
     private readonly ILogger _logger;
@@ -86,6 +87,19 @@ internal sealed class TcpTransportListener : ITransportListener
                 try
                 {
                     socket = await _socket.AcceptAsync(stopping).ConfigureAwait(false);
+                }
+                catch (SocketException ex) when (!stopping.IsCancellationRequested)
+                {
+                    // One failed accept (a peer that reset before we took it, or no file descriptor left for now)
+                    // must not stop the listener; pause briefly when the process is out of resources.
+                    _handshakeSlots.Release();
+                    TcpLog.AcceptRetried(_logger, LocalEndPoint, ex.SocketErrorCode, ex);
+                    if (ex.SocketErrorCode is not (SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Interrupted))
+                    {
+                        await Task.Delay(AcceptRetryDelay, stopping).ConfigureAwait(false);
+                    }
+
+                    continue;
                 }
                 catch
                 {
@@ -187,8 +201,9 @@ internal sealed class TcpTransportListener : ITransportListener
         {
             Refuse(remote, "handshake_timeout", $"no complete TLS handshake within {_transport.Options.HandshakeTimeout.TotalSeconds:0.#} s");
         }
-        catch (Exception ex) when (ex is IOException or SocketException or System.Security.Authentication.AuthenticationException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex)
         {
+            // Any failure refuses this peer alone; the listener goes on.
             string expected = _transport.Options.ApplicationProtocol;
             if (validator.Refusal is { } refusal)
             {
