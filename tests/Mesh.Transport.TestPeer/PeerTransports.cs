@@ -1,6 +1,7 @@
 using System.Globalization;
 using Mesh.Transport.Quic;
 using Mesh.Transport.Security;
+using Mesh.Transport.Tcp;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.Transport.TestPeer;
@@ -30,6 +31,9 @@ internal static class PeerTransports
                 }
 
                 return new QuicTransport(LoadCredentials(options), metrics, NullLogger.Instance, quic);
+            case "tcp":
+                // --cert <PEM or PFX> [--key <PEM key>] [--password <p>] --ca <CA PEM>: read the way a node reads Mesh:Tls.
+                return new TcpTransport(LoadCredentials(options), metrics, NullLogger.Instance);
             default:
                 return null;
         }
