@@ -12,9 +12,11 @@ quick=false
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# System packages: clang + zlib1g-dev for Native AOT, gcc/make for the native QUIC library's C parts,
-# unzip for the packed-package test.
-needed=(clang zlib1g-dev gcc make unzip)
+# System packages: clang + zlib1g-dev for Native AOT, gcc/make for the native QUIC library's C parts (ring),
+# unzip for the packed-package test; apt, dpkg, gpgv, debian-archive-keyring and ca-certificates for
+# src/Mesh.Transport.Quic/native/scripts/vendor-crates.sh, which downloads the Rust crates from Debian sid
+# with a private apt configuration (verified against the Debian archive keyring).
+needed=(clang zlib1g-dev gcc make unzip apt dpkg gpgv debian-archive-keyring ca-certificates)
 missing=()
 for p in "${needed[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -28,6 +30,25 @@ if ((${#missing[@]})); then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# cargo builds the native QUIC library during `dotnet build` (src/Mesh.Transport.Quic/Mesh.Transport.Quic.Native.targets).
+# rustup installs it into ~/.cargo/bin without always putting that on PATH (non-login shells, CI).
+if ! command -v cargo >/dev/null 2>&1 && [[ -x "$HOME/.cargo/bin/cargo" ]]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+rust_needed=$(sed -n 's/^rust-version *= *"\(.*\)"/\1/p' src/Mesh.Transport.Quic/native/Cargo.toml)
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo not found (neither on PATH nor in \$HOME/.cargo/bin): the native QUIC library needs Rust $rust_needed or newer." >&2
+  echo "Install it with rustup, or build with -p:MeshQuicCargo=/path/to/cargo." >&2
+  exit 1
+fi
+cargo_version=$(cargo --version | awk '{print $2}')
+cargo_version=${cargo_version%%-*}
+if [[ "$(printf '%s\n%s\n' "$rust_needed" "$cargo_version" | sort -V | head -n1)" != "$rust_needed" ]]; then
+  echo "$(command -v cargo) is $cargo_version; the native QUIC library needs Rust $rust_needed or newer (rustup update stable)." >&2
+  exit 1
+fi
+step "Rust: $(command -v cargo) $cargo_version (needed: $rust_needed or newer)"
 
 step "Build (Release, warnings are errors)"
 build_log=$(mktemp)

@@ -59,6 +59,21 @@ internal sealed class QuicConnection : IDisposable
         return stream;
     }
 
+    /// <summary>The DER of the certificate the peer proved at the handshake; empty if it presented none.</summary>
+    /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
+    public unsafe byte[] PeerCertificate()
+    {
+        ConnectionSafeHandle handle = Handle();
+        QuicNative.ThrowIfFailed(NativeMethods.ConnectionPeerCertificate(handle, null, 0, out nuint length));
+        byte[] der = new byte[checked((int)length)];
+        fixed (byte* p = der)
+        {
+            QuicNative.ThrowIfFailed(NativeMethods.ConnectionPeerCertificate(handle, p, (nuint)der.Length, out _));
+        }
+
+        return der;
+    }
+
     /// <summary>Waits for the next stream the peer opens.</summary>
     /// <exception cref="ChannelClosedException">The connection closed; the inner exception says why.</exception>
     public ValueTask<QuicStream> AcceptStreamAsync(CancellationToken cancellationToken = default) =>

@@ -84,7 +84,7 @@ internal sealed class QuicEndpoint : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        QuicNative.EnsureCompatible();
+        QuicLibrary.Load();
         return new QuicEndpoint(options);
     }
 
@@ -176,6 +176,12 @@ internal sealed class QuicEndpoint : IDisposable
         byte[] key = options.PrivateKeyPem is null ? [] : Encoding.UTF8.GetBytes(options.PrivateKeyPem);
         byte[] ca = Encoding.UTF8.GetBytes(options.TrustedCaPem);
         byte[] alpn = Encoding.UTF8.GetBytes(options.ApplicationProtocol);
+        byte[] pins = new byte[options.PinnedSha256.Count * 32];
+        for (int i = 0; i < options.PinnedSha256.Count; i++)
+        {
+            options.PinnedSha256[i].CopyTo(pins, i * 32);
+        }
+
         try
         {
             fixed (byte* pBind = bind)
@@ -183,6 +189,7 @@ internal sealed class QuicEndpoint : IDisposable
             fixed (byte* pKey = key)
             fixed (byte* pCa = ca)
             fixed (byte* pAlpn = alpn)
+            fixed (byte* pPins = pins)
             {
                 var config = new MeshQuicConfig
                 {
@@ -201,6 +208,7 @@ internal sealed class QuicEndpoint : IDisposable
                     ReceiveBatchChunks = (uint)options.ReceiveBatchChunks,
                     Callback = &OnEvents,
                     Context = context,
+                    PinnedSha256 = new MeshQuicBytes(pPins, pins.Length),
                 };
                 QuicStatus status = NativeMethods.EndpointCreate(&config, out EndpointSafeHandle handle);
                 if (status != QuicStatus.Ok)

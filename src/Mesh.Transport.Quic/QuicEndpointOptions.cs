@@ -23,8 +23,15 @@ internal sealed class QuicEndpointOptions
     /// <summary>The leaf's private key as PEM (PKCS#8, SEC1 or PKCS#1); null together with the chain.</summary>
     public string? PrivateKeyPem { get; set; }
 
-    /// <summary>The cluster CA certificate(s) as PEM; required. Both sides of a connection are verified against it.</summary>
+    /// <summary>The cluster CA certificate(s) as PEM; both sides of a connection are verified against it. May be empty
+    /// only when <see cref="PinnedSha256"/> is not.</summary>
     public string TrustedCaPem { get; set; } = "";
+
+    /// <summary>
+    /// SHA-256 digests (32 bytes each) of peer leaf certificates accepted without a chain to
+    /// <see cref="TrustedCaPem"/>. Default: none.
+    /// </summary>
+    public IList<byte[]> PinnedSha256 { get; } = [];
 
     /// <summary>The ALPN protocol id offered and accepted. Default: <see cref="DefaultApplicationProtocol"/>.</summary>
     public string ApplicationProtocol { get; set; } = DefaultApplicationProtocol;
@@ -61,7 +68,12 @@ internal sealed class QuicEndpointOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(BindEndPoint);
-        ArgumentException.ThrowIfNullOrEmpty(TrustedCaPem);
+        ArgumentNullException.ThrowIfNull(TrustedCaPem);
+        if (TrustedCaPem.Length == 0 && PinnedSha256.Count == 0)
+        {
+            throw new ArgumentException("A trusted CA or a pinned thumbprint is required: both sides of a connection are verified.");
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(ApplicationProtocol);
         if (CertificateChainPem is null != PrivateKeyPem is null)
         {
@@ -71,6 +83,14 @@ internal sealed class QuicEndpointOptions
         if (AcceptIncoming && CertificateChainPem is null)
         {
             throw new ArgumentException("Accepting connections needs a certificate chain and private key.");
+        }
+
+        foreach (byte[] pin in PinnedSha256)
+        {
+            if (pin is not { Length: 32 })
+            {
+                throw new ArgumentException("Every pinned thumbprint is a 32-byte SHA-256 digest.");
+            }
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero);

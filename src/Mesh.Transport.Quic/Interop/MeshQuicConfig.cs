@@ -24,4 +24,5 @@ internal unsafe struct MeshQuicConfig
     public uint ReceiveBatchChunks;
     public delegate* unmanaged[Cdecl]<nint, MeshQuicEvent*, nuint, int> Callback;
     public nint Context;
+    public MeshQuicBytes PinnedSha256;
 }

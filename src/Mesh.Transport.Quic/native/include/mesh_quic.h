@@ -1,7 +1,7 @@
 /*
  * mesh_quic: the C ABI of Mesh's native QUIC library (quinn + rustls + ring, linked statically).
  * The Rust sources in ../src are the reference; this header documents the same ABI for readers and
- * for C callers. ABI version 1 (mesh_quic_abi_version()).
+ * for C callers. ABI version 2 (mesh_quic_abi_version()).
  *
  * Conventions
  * - Handles are opaque. Each one is freed exactly once with its *_free function; freeing NULL is a
@@ -96,6 +96,7 @@ typedef struct mesh_quic_config {
     uint32_t receive_batch_chunks;   /* chunks per STREAM_DATA callback (64) */
     mesh_quic_event_fn callback;     /* required */
     void *context;                   /* valid until mesh_quic_endpoint_free returns */
+    mesh_quic_bytes pinned_sha256;   /* SHA-256 of accepted peer leaves, 32 bytes each; may be empty */
 } mesh_quic_config;
 
 typedef struct mesh_quic_counters_t {
@@ -123,6 +124,8 @@ void mesh_quic_endpoint_free(mesh_quic_endpoint *endpoint);
 int32_t mesh_quic_connection_start(const mesh_quic_connection *connection, uint64_t token);
 int32_t mesh_quic_connection_open_stream(const mesh_quic_connection *connection, uint64_t token,
                                          mesh_quic_stream **out);
+/* Copies the peer's leaf certificate (DER) into buf (up to capacity) and writes its full length (0: none). */
+int32_t mesh_quic_connection_peer_certificate(const mesh_quic_connection *connection, uint8_t *buf, size_t capacity, size_t *length);
 int32_t mesh_quic_connection_close(const mesh_quic_connection *connection, uint64_t code, mesh_quic_bytes reason);
 void mesh_quic_connection_free(mesh_quic_connection *connection);
 

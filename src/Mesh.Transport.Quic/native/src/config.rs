@@ -13,6 +13,7 @@ use rustls::RootCertStore;
 
 use crate::error::{Error, Result, Status};
 use crate::events::EventCallback;
+use crate::verify::{PeerVerifier, PIN_LEN};
 
 /// Defaults applied when a numeric field of `MeshQuicConfig` is 0.
 pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 30_000;
@@ -90,6 +91,9 @@ pub struct MeshQuicConfig {
     pub callback: Option<EventCallback>,
     /// Passed back to `callback` untouched.
     pub context: *mut c_void,
+    /// SHA-256 thumbprints (32 bytes each, concatenated) of peer leaf certificates accepted without
+    /// a chain to `trusted_ca`; may be empty.
+    pub pinned_sha256: MeshQuicBytes,
 }
 
 /// The per-endpoint limits the background tasks need.
@@ -174,15 +178,27 @@ impl MeshQuicConfig {
         }
         let callback = self.callback.ok_or_else(|| Error::new(Status::InvalidArgument, "callback is required"))?;
         // SAFETY: the caller guarantees every byte range for the duration of the call.
-        let (bind, alpn, chain, key, cas) = unsafe {
+        let (bind, alpn, chain, key, cas, pins) = unsafe {
             (
                 self.bind_address.as_str("bind address")?,
                 self.alpn.as_slice()?,
                 self.cert_chain.as_slice()?,
                 self.private_key.as_slice()?,
                 self.trusted_ca.as_slice()?,
+                self.pinned_sha256.as_slice()?,
             )
         };
+        if pins.len() % PIN_LEN != 0 {
+            return Err(config_error("pinned thumbprints must be 32-byte SHA-256 digests"));
+        }
+        let pins: Vec<[u8; PIN_LEN]> = pins
+            .chunks_exact(PIN_LEN)
+            .map(|c| {
+                let mut pin = [0u8; PIN_LEN];
+                pin.copy_from_slice(c);
+                pin
+            })
+            .collect();
         let bind: SocketAddr = bind
             .parse()
             .map_err(|e| Error::new(Status::InvalidArgument, format!("bind address: {e}")))?;
@@ -196,8 +212,8 @@ impl MeshQuicConfig {
             return Err(config_error("certificate chain and private key go together"));
         }
         let cas = parse_certs(cas, "trusted CA")?;
-        if cas.is_empty() {
-            return Err(config_error("a trusted CA is required: both sides of a connection are verified against it"));
+        if cas.is_empty() && pins.is_empty() {
+            return Err(config_error("a trusted CA or a pinned thumbprint is required: both sides of a connection are verified"));
         }
         let mut roots = RootCertStore::empty();
         for ca in cas {
@@ -208,10 +224,22 @@ impl MeshQuicConfig {
         let transport = transport(self)?;
 
         let tls = |e: rustls::Error| config_error(format!("TLS: {e}"));
+        // Mutual TLS: the peer must present a chain to the cluster CA or a pinned certificate (no anonymous clients).
+        let webpki_clients = if roots.is_empty() {
+            None
+        } else {
+            Some(
+                WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
+                    .build()
+                    .map_err(|e| config_error(format!("client verifier: {e}")))?,
+            )
+        };
+        let verifier = Arc::new(PeerVerifier::new(roots, pins, provider.clone(), webpki_clients));
         let client_builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(tls)?
-            .with_root_certificates(roots.clone());
+            .dangerous()
+            .with_custom_certificate_verifier(verifier.clone());
         let mut client_tls = match (&key, chain.is_empty()) {
             (Some(key), false) => client_builder.with_client_auth_cert(chain.clone(), key.clone_key()).map_err(tls)?,
             _ => client_builder.with_no_client_auth(),
@@ -223,10 +251,6 @@ impl MeshQuicConfig {
 
         let server = if self.flags & FLAG_ACCEPT_INCOMING != 0 {
             let key = key.ok_or_else(|| config_error("accepting connections needs a certificate chain and private key"))?;
-            // Mutual TLS: the client must present a chain to the cluster CA (no anonymous clients).
-            let verifier = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
-                .build()
-                .map_err(|e| config_error(format!("client verifier: {e}")))?;
             let mut server_tls = rustls::ServerConfig::builder_with_provider(provider)
                 .with_protocol_versions(&[&rustls::version::TLS13])
                 .map_err(tls)?

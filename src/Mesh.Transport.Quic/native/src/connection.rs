@@ -59,6 +59,15 @@ impl ConnectionHandle {
         StreamHandle::open(self.connection.clone(), self.sink.clone(), self.settings, token)
     }
 
+    /// The DER of the peer's leaf certificate, or empty if it presented none.
+    pub fn peer_certificate(&self) -> Vec<u8> {
+        self.connection
+            .peer_identity()
+            .and_then(|identity| identity.downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>().ok())
+            .and_then(|chain| chain.first().map(|leaf| leaf.as_ref().to_vec()))
+            .unwrap_or_default()
+    }
+
     pub fn close(&self, code: u64, reason: &[u8]) -> Result<()> {
         let code = quinn::VarInt::from_u64(code).map_err(|_| Error::new(Status::InvalidArgument, "error code above 2^62"))?;
         self.connection.close(code, reason);

@@ -19,6 +19,7 @@ mod error;
 mod events;
 mod runtime;
 mod stream;
+mod verify;
 
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -34,7 +35,7 @@ pub use stream::StreamHandle;
 use error::{Error, Result};
 
 /// Bumped whenever a signature, struct layout or numbering of the ABI changes.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Runs `f`, turning errors and panics into a status code and the thread's last error message.
 fn ffi(f: impl FnOnce() -> Result<()>) -> i32 {
@@ -225,6 +226,33 @@ pub unsafe extern "C" fn mesh_quic_connection_close(connection: *const Connectio
         // SAFETY: the caller guarantees the byte range.
         let reason = unsafe { reason.as_slice()? };
         connection.close(code, reason)
+    })
+}
+
+/// Copies the DER of the peer's leaf certificate into `buf` (up to `capacity` bytes) and writes its
+/// full length to `length` (0 when the peer presented none).
+///
+/// # Safety
+/// `connection` must be a live connection handle; `buf` writable for `capacity` bytes (or null with
+/// `capacity == 0`); `length` writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_quic_connection_peer_certificate(
+    connection: *const ConnectionHandle,
+    buf: *mut u8,
+    capacity: usize,
+    length: *mut usize,
+) -> i32 {
+    ffi(|| {
+        let connection = handle_ref(connection, "connection")?;
+        let length = out_ptr(length)?;
+        let leaf = connection.peer_certificate();
+        *length = leaf.len();
+        if !buf.is_null() && capacity > 0 {
+            let n = leaf.len().min(capacity);
+            // SAFETY: the caller guarantees `capacity` writable bytes at `buf`; n <= capacity.
+            unsafe { std::ptr::copy_nonoverlapping(leaf.as_ptr(), buf, n) };
+        }
+        Ok(())
     })
 }
 

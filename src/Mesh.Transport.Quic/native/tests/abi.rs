@@ -78,6 +78,7 @@ fn endpoint(pki: &Pki, accept: bool) -> *mut EndpointHandle {
         receive_batch_chunks: 0,
         callback: Some(on_events),
         context: ptr::null_mut(),
+        pinned_sha256: bytes(b""),
     };
     let mut out = ptr::null_mut();
     let status = unsafe { mesh_quic_endpoint_create(&config, &mut out) };
@@ -99,7 +100,7 @@ fn counters() -> MeshQuicCounters {
 
 #[test]
 fn abi_structs_have_the_layout_of_mesh_quic_h() {
-    assert_eq!(std::mem::size_of::<MeshQuicConfig>(), 136);
+    assert_eq!(std::mem::size_of::<MeshQuicConfig>(), 152);
     assert_eq!(std::mem::size_of::<MeshQuicEvent>(), 48);
     assert_eq!(std::mem::size_of::<MeshQuicCounters>(), 64);
     assert_eq!(std::mem::size_of::<MeshQuicBytes>(), 16);

@@ -1,0 +1,40 @@
+namespace Mesh.Transport.Framing;
+
+/// <summary>Limits of one <see cref="FramedConnection"/>. Every size and time the framing layer uses is here, with its
+/// default; the node fills <see cref="MaxFrameSize"/> and <see cref="RequestTimeout"/> from <see cref="MeshOptions"/>.</summary>
+internal sealed class FramedConnectionOptions
+{
+    /// <summary>Gets or sets the largest payload sent or accepted (<see cref="MeshOptions.MaxFrameSize"/>). Default: 16 MiB.</summary>
+    public int MaxFrameSize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Gets or sets how long a request waits for its response (<see cref="MeshOptions.DefaultCallTimeout"/>). Default: 30 s.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how often expired requests are looked for; a request times out at most this late. Default: 100 ms.</summary>
+    public TimeSpan TimeoutScanInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Gets or sets how many bytes of frames may wait to be written before senders wait (backpressure). A sender
+    /// that finds the queue at or above this waits until the writer has drained below it. Default: 1 MiB.</summary>
+    public int MaxQueuedSendBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets how many bytes the writer copies into the transport before it flushes, when frames keep
+    /// coming: small frames are coalesced into one flush up to this size. Default: 64 KiB.</summary>
+    public int CoalescingBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Gets or sets the payload size from which a frame that has not fully arrived is copied out of the transport's
+    /// pipe as it arrives (into one pooled array), so a frame larger than the pipe's pause threshold cannot stall it.
+    /// Default: 64 KiB.</summary>
+    public int ReassemblyThreshold { get; set; } = 64 * 1024;
+
+    /// <summary>Gets or sets how long <see cref="FramedConnection.CloseAsync"/> waits for the peer to finish before it
+    /// aborts the connection. Default: 10 s.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how many idle outbound frame buffers a connection keeps for reuse. Default: 128.</summary>
+    public int FramePoolSize { get; set; } = 128;
+
+    /// <summary>Gets or sets the largest buffer an idle pooled frame keeps; a larger one goes back to the array pool. With
+    /// <see cref="FramePoolSize"/> this bounds a connection's idle send buffers (default: 128 × 8 KiB = 1 MiB).
+    /// Default: 8 KiB.</summary>
+    public int PooledFrameMaxBytes { get; set; } = 8 * 1024;
+}

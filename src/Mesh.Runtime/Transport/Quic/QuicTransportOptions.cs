@@ -1,0 +1,48 @@
+namespace Mesh.Transport.Quic;
+
+/// <summary>Settings of <see cref="QuicTransport"/>; the defaults suit a cluster on one network.</summary>
+internal sealed class QuicTransportOptions
+{
+    /// <summary>Gets or sets how long a connection may carry no packet before it is closed. With keep-alives running,
+    /// this bounds how long a peer whose process died (or whose network vanished) goes unnoticed. Default: 10 seconds.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how often an otherwise idle connection sends a keep-alive; must be well below
+    /// <see cref="IdleTimeout"/>. Default: 2 seconds.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets how long connecting (QUIC and TLS handshake) may take. Default: 10 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets the server name sent in the TLS handshake. Nodes are verified by the cluster CA or a pinned
+    /// thumbprint, never by name, so any value works. Default: <c>mesh</c>.</summary>
+    public string ServerName { get; set; } = "mesh";
+
+    /// <summary>Gets or sets the most bytes handed to QUIC in one send (one batch of coalesced writes). Default: 1 MiB.</summary>
+    public int MaxSendBatchBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets how many bytes written to a connection may wait for QUIC before writers are paused.
+    /// Default: 1 MiB.</summary>
+    public long SendPauseThreshold { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets the concurrent streams a peer may open on one connection. Default: 100.</summary>
+    public int MaxStreamsPerConnection { get; set; } = 100;
+
+    /// <summary>Gets or sets a native library file to load instead of the one shipped next to the assembly; when not
+    /// set, the <c>MESH_QUIC_NATIVE_LIBRARY</c> environment variable is used, then the default. Default: none.</summary>
+    public string? NativeLibraryPath { get; set; }
+
+    /// <summary>Throws when a value is out of range.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAliveInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(KeepAliveInterval, IdleTimeout);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero);
+        ArgumentException.ThrowIfNullOrEmpty(ServerName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxSendBatchBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(SendPauseThreshold, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxStreamsPerConnection, 1);
+    }
+}
