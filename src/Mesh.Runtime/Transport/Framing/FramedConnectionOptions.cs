@@ -25,6 +25,11 @@ internal sealed class FramedConnectionOptions
     /// that finds the queue at or above this waits until the writer has drained below it. Default: 1 MiB.</summary>
     public int MaxQueuedSendBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Gets or sets how far beyond <see cref="MaxQueuedSendBytes"/> the read loop may queue responses (and pongs)
+    /// before it waits too. Responses do not wait at <see cref="MaxQueuedSendBytes"/>: two read loops each waiting for send
+    /// room while their peer does the same would stop both connections for good. Default: 64 MiB.</summary>
+    public int MaxResponseBacklogBytes { get; set; } = 64 * 1024 * 1024;
+
     /// <summary>Gets or sets how many bytes the writer copies into the transport before it flushes, when frames keep
     /// coming: small frames are coalesced into one flush up to this size. Default: 64 KiB.</summary>
     public int CoalescingBytes { get; set; } = 64 * 1024;
