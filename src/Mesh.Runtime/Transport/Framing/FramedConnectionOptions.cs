@@ -4,6 +4,14 @@ namespace Mesh.Transport.Framing;
 /// default; the node fills <see cref="MaxFrameSize"/> and <see cref="RequestTimeout"/> from <see cref="MeshOptions"/>.</summary>
 internal sealed class FramedConnectionOptions
 {
+    /// <summary>The framing options of a node configured with <paramref name="options"/>: its maximum frame size and call
+    /// timeout, everything else at its default.</summary>
+    public static FramedConnectionOptions FromMeshOptions(MeshOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new FramedConnectionOptions { MaxFrameSize = options.MaxFrameSize, RequestTimeout = options.DefaultCallTimeout };
+    }
+
     /// <summary>Gets or sets the largest payload sent or accepted (<see cref="MeshOptions.MaxFrameSize"/>). Default: 16 MiB.</summary>
     public int MaxFrameSize { get; set; } = 16 * 1024 * 1024;
 
