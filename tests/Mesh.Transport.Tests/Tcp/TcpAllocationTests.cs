@@ -21,7 +21,8 @@ public sealed class TcpAllocationTests(ITestOutputHelper output)
     public async Task RoundTripsThroughAnEstablishedConnectionDoNotAllocatePerMessage()
     {
         const int Warmup = 2_000;
-        const int Measured = 20_000;
+        const int Batches = 10;
+        const int PerBatch = 4_000;
         using var metrics = new TransportMetrics();
         await using var server = new TcpTransport(TestCertificates.Credentials(TestCertificates.NodeA), metrics, NullLogger.Instance);
         await using var client = new TcpTransport(TestCertificates.Credentials(TestCertificates.NodeB), metrics, NullLogger.Instance);
@@ -31,20 +32,26 @@ public sealed class TcpAllocationTests(ITestOutputHelper output)
         await using ITransportConnection inbound = (await listener.AcceptAsync(timeout.Token))!;
         Task echo = EchoAsync(inbound, timeout.Token);
         byte[] message = new byte[64];
-
         await RoundTripsAsync(outbound, message, Warmup, timeout.Token);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        await RoundTripsAsync(outbound, message, Measured, timeout.Token);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-        double perRoundTrip = (double)allocated / Measured;
-        output.WriteLine($"{allocated} bytes allocated in {Measured} round trips of {message.Length} bytes: {perRoundTrip:0.0} B per round trip (process-wide)");
+        // Process-wide figures include whatever the runtime does meanwhile (a thread pool thread injected on a busy
+        // machine, its first pooled boxes, timers): the least of several batches is the per-message cost, since a real
+        // per-message allocation would show in every batch.
+        double least = double.MaxValue;
+        for (int batch = 0; batch < Batches; batch++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await RoundTripsAsync(outbound, message, PerBatch, timeout.Token);
+            double perRoundTrip = (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / PerBatch;
+            output.WriteLine($"batch {batch}: {perRoundTrip:0.00} B per round trip of {message.Length} bytes (process-wide)");
+            least = Math.Min(least, perRoundTrip);
+        }
+
         await outbound.Output.CompleteAsync();
         await echo.WaitAsync(timeout.Token);
 
-        // Anything allocated per message (a task, a buffer, a closure) would cost at least 24 bytes per round trip; the
-        // bound leaves room for timers and the runtime's own background work over the measurement.
-        Assert.True(perRoundTrip < 16, $"{perRoundTrip:0.0} bytes allocated per round trip");
+        // Anything allocated per message (a task, a buffer, a closure) costs at least 24 bytes per round trip.
+        Assert.True(least < 4, $"{least:0.00} bytes allocated per round trip in the best of {Batches} batches");
     }
 
     private static async Task RoundTripsAsync(ITransportConnection connection, byte[] message, int count, CancellationToken cancellationToken)
