@@ -42,9 +42,10 @@ public sealed class AllocationTests(ITestOutputHelper output)
         // The caller's side (copy into a pooled frame, queue, pooled completion, pooled response array) allocates nothing.
         Assert.True(thread < Calls / 10, $"{thread} bytes allocated on the calling thread for {Calls} calls.");
 
-        // Across the process (read and write loops of both ends, the handler, the pipes), under a byte per call on
-        // average: what remains are one-off growths (pool and queue segments), not a per-call cost.
-        Assert.True(process < Calls, $"{process} bytes allocated in the process for {Calls} calls.");
+        // Across the process (read and write loops of both ends, the handler, the pipes, but also the test runner's own
+        // threads, which is why this is not zero: 0.04 to 8 bytes per call were seen) the average stays below 24 bytes
+        // per call. The smallest object is 24 bytes, so an allocation made once per call, on any thread, fails this.
+        Assert.True(process < Calls * 24L, $"{process} bytes allocated in the process for {Calls} calls.");
     }
 
     /// <summary>Synchronous round trips: the calling thread waits by spinning, so everything it allocates is measured on it.</summary>
