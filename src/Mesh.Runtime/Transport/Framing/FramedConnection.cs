@@ -618,9 +618,11 @@ internal sealed class FramedConnection : IAsyncDisposable
     }
 
     /// <summary>Queues <paramref name="frame"/> unless the queue is full (backpressure).</summary>
-    private bool TryEnqueue(OutboundFrame frame)
+    private bool TryEnqueue(OutboundFrame frame) => TryEnqueue(frame, _options.MaxQueuedSendBytes);
+
+    private bool TryEnqueue(OutboundFrame frame, long limit)
     {
-        if (Volatile.Read(ref _queuedBytes) >= _options.MaxQueuedSendBytes)
+        if (Volatile.Read(ref _queuedBytes) >= limit)
         {
             return false;
         }
@@ -653,15 +655,20 @@ internal sealed class FramedConnection : IAsyncDisposable
             return default;
         }
 
-        return TryEnqueue(frame) ? default : EnqueueWhenSpaceAsync(frame, CancellationToken.None);
+        // Responses get a larger allowance than callers (see FramedConnectionOptions.MaxResponseBacklogBytes).
+        long limit = (long)_options.MaxQueuedSendBytes + _options.MaxResponseBacklogBytes;
+        return TryEnqueue(frame, limit) ? default : EnqueueWhenSpaceAsync(frame, limit, CancellationToken.None);
     }
 
+    private ValueTask EnqueueWhenSpaceAsync(OutboundFrame frame, CancellationToken cancellationToken) =>
+        EnqueueWhenSpaceAsync(frame, _options.MaxQueuedSendBytes, cancellationToken);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask EnqueueWhenSpaceAsync(OutboundFrame frame, CancellationToken cancellationToken)
+    private async ValueTask EnqueueWhenSpaceAsync(OutboundFrame frame, long limit, CancellationToken cancellationToken)
     {
         try
         {
-            await WaitForSpaceAsync(cancellationToken).ConfigureAwait(false);
+            await WaitForSpaceAsync(limit, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -684,11 +691,12 @@ internal sealed class FramedConnection : IAsyncDisposable
         }
     }
 
-    private async Task WaitForSpaceAsync(CancellationToken cancellationToken)
+    private async Task WaitForSpaceAsync(long limit, CancellationToken cancellationToken)
     {
         // Ordering that loses no wake-up: a waiter publishes its task, then re-reads the count; the write loop lowers the
         // count, then takes the task. Either the waiter sees the lower count or the write loop sees the task.
-        while (Volatile.Read(ref _queuedBytes) >= _options.MaxQueuedSendBytes)
+        // The write loop wakes waiters once the queue is below MaxQueuedSendBytes, the lowest limit, which frees every waiter.
+        while (Volatile.Read(ref _queuedBytes) >= limit)
         {
             TaskCompletionSource waiter = Volatile.Read(ref _spaceAvailable) ?? CreateSpaceWaiter();
             if (Volatile.Read(ref _state) == Closed)
@@ -696,7 +704,7 @@ internal sealed class FramedConnection : IAsyncDisposable
                 throw ClosedError();
             }
 
-            if (Volatile.Read(ref _queuedBytes) < _options.MaxQueuedSendBytes)
+            if (Volatile.Read(ref _queuedBytes) < limit)
             {
                 return;
             }

@@ -4,6 +4,14 @@ namespace Mesh.Transport.Framing;
 /// default; the node fills <see cref="MaxFrameSize"/> and <see cref="RequestTimeout"/> from <see cref="MeshOptions"/>.</summary>
 internal sealed class FramedConnectionOptions
 {
+    /// <summary>The framing options of a node configured with <paramref name="options"/>: its maximum frame size and call
+    /// timeout, everything else at its default.</summary>
+    public static FramedConnectionOptions FromMeshOptions(MeshOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new FramedConnectionOptions { MaxFrameSize = options.MaxFrameSize, RequestTimeout = options.DefaultCallTimeout };
+    }
+
     /// <summary>Gets or sets the largest payload sent or accepted (<see cref="MeshOptions.MaxFrameSize"/>). Default: 16 MiB.</summary>
     public int MaxFrameSize { get; set; } = 16 * 1024 * 1024;
 
@@ -16,6 +24,11 @@ internal sealed class FramedConnectionOptions
     /// <summary>Gets or sets how many bytes of frames may wait to be written before senders wait (backpressure). A sender
     /// that finds the queue at or above this waits until the writer has drained below it. Default: 1 MiB.</summary>
     public int MaxQueuedSendBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Gets or sets how far beyond <see cref="MaxQueuedSendBytes"/> the read loop may queue responses (and pongs)
+    /// before it waits too. Responses do not wait at <see cref="MaxQueuedSendBytes"/>: two read loops each waiting for send
+    /// room while their peer does the same would stop both connections for good. Default: 64 MiB.</summary>
+    public int MaxResponseBacklogBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>Gets or sets how many bytes the writer copies into the transport before it flushes, when frames keep
     /// coming: small frames are coalesced into one flush up to this size. Default: 64 KiB.</summary>
