@@ -1,5 +1,6 @@
 using System.Net;
 using Mesh.Transport.Quic;
+using Mesh.Transport.Tcp;
 using Mesh.Transport.Tests.Security;
 using Microsoft.Extensions.Logging;
 using Xunit;
@@ -50,6 +51,35 @@ public sealed class TransportFactoryTests
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.StartsWith("The QUIC transport is unavailable, using TCP instead: the native QUIC library libmesh_quic cannot be loaded", warning.Message, StringComparison.Ordinal);
         Assert.Contains(missing, warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AMissingNativeLibraryGivesTheRealTcpTransportThatThenWorks()
+    {
+        using var metrics = new TransportMetrics();
+        var logger = new RecordingLogger();
+        TransportCredentials server = TestCertificates.Credentials(TestCertificates.NodeA);
+        string missing = Path.Combine(Path.GetTempPath(), $"mesh-missing-{Guid.NewGuid():N}", "libmesh_quic.so");
+
+        await using ITransport transport = TransportFactory.Create(
+            MeshTransport.Quic, server, metrics, logger, () => new TcpTransport(server, metrics, logger),
+            new QuicTransportOptions { NativeLibraryPath = missing });
+
+        Assert.IsType<TcpTransport>(transport);
+        Assert.Equal("tcp", transport.Name);
+        (EventId Id, LogLevel Level, string Message) warning = Assert.Single(logger.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.Equal(FallbackEventId, warning.Id.Id);
+        Assert.Contains("using TCP instead", warning.Message, StringComparison.Ordinal);
+
+        // The fallback is a working transport: a TCP client reaches it.
+        await using ITransportListener listener = await transport.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), CancellationToken.None);
+        using var clientMetrics = new TransportMetrics();
+        await using var client = new TcpTransport(TestCertificates.Credentials(TestCertificates.NodeB), clientMetrics, new RecordingLogger());
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using ITransportConnection outbound = await client.ConnectAsync(listener.LocalEndPoint, cts.Token);
+        await using ITransportConnection? inbound = await listener.AcceptAsync(cts.Token);
+        Assert.NotNull(inbound);
+        Assert.Equal(TransportCredentials.ThumbprintOf(TestCertificates.NodeB), inbound.Peer.Thumbprint);
     }
 
     [Fact]

@@ -131,6 +131,18 @@ internal sealed class QuicTransport : ITransport
             catch (Exception ex) when (ex is QuicTransportException or ObjectDisposedException or InvalidOperationException)
             {
                 stream?.Dispose();
+
+                // A stream that fails on a connection that just finished its handshake is usually the peer refusing
+                // this node's certificate (TLS 1.3 lets the client finish first); its close reason follows the failed
+                // send closely. A refusal is reported, never retried: a new handshake would be refused the same way.
+                QuicTransportException? refusal = await RefusalOfAsync(peer.Connection).ConfigureAwait(false);
+                if (refusal is not null)
+                {
+                    _peers.TryRemove(new KeyValuePair<IPEndPoint, Lazy<Task<PeerConnection>>>(remote, entry));
+                    throw new TransportException(
+                        $"{remote} refused this node at the QUIC handshake ({QuicCredentials.RefusalKind(refusal)}): {refusal.Message}", refusal);
+                }
+
                 if (attempt > 0)
                 {
                     throw new TransportException($"Cannot open a QUIC stream to {remote}: {ex.Message}", ex);
@@ -264,6 +276,21 @@ internal sealed class QuicTransport : ITransport
         }
 
         connection.Dispose();
+    }
+
+    /// <summary>Waits briefly for <paramref name="connection"/> to close and returns its close reason if that is a
+    /// refusal of this node.</summary>
+    private async Task<QuicTransportException?> RefusalOfAsync(QuicConnection connection)
+    {
+        try
+        {
+            QuicTransportException reason = await connection.Closed.WaitAsync(_options.RefusalWait).ConfigureAwait(false);
+            return IsRefusal(reason);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The close reason if it says the peer refused this node: a TLS failure, or a close with

@@ -14,6 +14,10 @@ internal sealed class QuicTransportOptions
     /// <summary>Gets or sets how long connecting (QUIC and TLS handshake) may take. Default: 10 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Gets or sets how long a failed first stream waits for its connection's close reason, to tell a refusal
+    /// of this node's certificate (reported at once) from a connection lost otherwise (retried once). Default: 1 second.</summary>
+    public TimeSpan RefusalWait { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Gets or sets the server name sent in the TLS handshake. Nodes are verified by the cluster CA or a pinned
     /// thumbprint, never by name, so any value works. Default: <c>mesh</c>.</summary>
     public string ServerName { get; set; } = "mesh";
@@ -40,6 +44,7 @@ internal sealed class QuicTransportOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAliveInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(KeepAliveInterval, IdleTimeout);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(RefusalWait, TimeSpan.Zero);
         ArgumentException.ThrowIfNullOrEmpty(ServerName);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSendBatchBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(SendPauseThreshold, 1);
