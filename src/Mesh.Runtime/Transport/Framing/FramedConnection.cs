@@ -323,7 +323,7 @@ internal sealed class FramedConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Copies a large frame out of the pipe as it arrives, so it never needs to fit in the pipe at once.</summary>
+    /// <summary>Copies a large frame out of the pipe as it arrives, so the pipe never holds more than its pause threshold.</summary>
     /// <returns><see langword="false"/> when the connection failed meanwhile.</returns>
     private async Task<bool> ReassembleAsync(PipeReader input, FrameHeader header, ReadOnlySequence<byte> buffer)
     {

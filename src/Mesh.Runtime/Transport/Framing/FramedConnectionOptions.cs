@@ -35,7 +35,8 @@ internal sealed class FramedConnectionOptions
     public int CoalescingBytes { get; set; } = 64 * 1024;
 
     /// <summary>Gets or sets the payload size from which a frame that has not fully arrived is copied out of the transport's
-    /// pipe as it arrives (into one pooled array), so a frame larger than the pipe's pause threshold cannot stall it.
+    /// pipe as it arrives (into one pooled array), so the pipe holds no more than its pause threshold while a large frame
+    /// arrives, and the handler gets one contiguous payload.
     /// Default: 64 KiB.</summary>
     public int ReassemblyThreshold { get; set; } = 64 * 1024;
 
