@@ -82,6 +82,43 @@ internal sealed class Activation : IThreadPoolWorkItem
         return false;
     }
 
+    /// <summary>
+    /// For the first call to a new activation: when nobody has started the activation step yet, takes the turn, runs
+    /// the step on the caller's thread and, if it completed synchronously, the actor is active and nothing else was
+    /// queued meanwhile, keeps the turn for the caller's call (ended by <see cref="ExitInline"/>). Saves the first call
+    /// the mailbox, its timer and two thread-pool hops. Otherwise the caller queues its call as usual.
+    /// </summary>
+    public bool TryActivateInline()
+    {
+        if (Volatile.Read(ref _state) != Created || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        // The turn is ours and the state still Created, so nobody has dequeued the activation step: it is first in
+        // the queue (the constructor put it there), and everything queued since waits behind it.
+        if (Volatile.Read(ref _state) != Created || !_queue.TryDequeue(out WorkItem? step))
+        {
+            ExitInline();
+            return false;
+        }
+
+        Interlocked.Decrement(ref _queued);
+        if (!step.Execute(this))
+        {
+            // Activating asynchronously: the step drains the mailbox when it ends, with the caller's call queued.
+            return false;
+        }
+
+        if (!IsReentrant && Volatile.Read(ref _state) == Active && Volatile.Read(ref _queued) == 0)
+        {
+            return true;
+        }
+
+        ExitInline();
+        return false;
+    }
+
     /// <summary>Ends a turn taken by <see cref="TryEnterInline"/>, then drains whatever was queued meanwhile.</summary>
     public void ExitInline()
     {

@@ -58,7 +58,7 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
         item._request = request;
         item._activation = activation;
         item._callerToken = cancellationToken;
-        if (activation.TryEnterInline())
+        if (activation.TryEnterInline() || activation.TryActivateInline())
         {
             return item.RunInline(activation);
         }
