@@ -14,41 +14,21 @@ namespace Mesh.Benchmarks;
 
 /// <summary>
 /// QUIC and TCP side by side on loopback, each under the framing layer as a node uses it (<see cref="FramedConnection"/>
-/// on both ends, an echo handler on the server): request/response throughput for 64-byte and 1 KiB payloads from one
-/// sender or 8 concurrent senders sharing one connection, and the round-trip latency of sequential 64-byte requests,
-/// whose p50/p99 over every request of the run are printed at cleanup (BenchmarkDotNet's own columns describe
-/// iteration means, not single requests).
+/// on both ends, an echo handler on the server): <see cref="Throughput"/> echoes 64-byte and 1 KiB payloads from one
+/// sender or 8 concurrent senders sharing one connection; <see cref="TransportLatencyBenchmarks"/> times 10,000
+/// sequential 64-byte requests.
 /// </summary>
 [MemoryDiagnoser]
 [BenchmarkCategory("Transport")]
-public class TransportBenchmarks
+public class TransportBenchmarks : TransportBenchmarkBase
 {
     /// <summary>Requests per throughput invocation, split evenly among the senders.</summary>
     public const int ThroughputMessages = 8_192;
 
-    /// <summary>Sequential requests per latency invocation.</summary>
-    public const int LatencyRequests = 10_000;
-
     /// <summary>Requests each sender keeps in flight.</summary>
     private const int Window = 64;
 
-    private readonly FramedConnectionOptions _options = new();
-    private readonly long[] _latencies = new long[LatencyRequests];
-    private readonly List<long> _allLatencies = [];
-    private byte[] _payload = [];
-    private TransportMetrics? _metrics;
-    private ITransport? _server;
-    private ITransport? _client;
-    private ITransportListener? _listener;
-    private FramedConnection? _serverConnection;
-    private FramedConnection _connection = null!;
-    private Task? _acceptLoop;
-
-    /// <summary>Gets or sets the transport under test.</summary>
-    [Params("quic", "tcp")]
-    public string Transport { get; set; } = "quic";
-
-    /// <summary>Gets or sets the payload size of throughput requests.</summary>
+    /// <summary>Gets or sets the payload size of the requests.</summary>
     [Params(64, 1024)]
     public int MessageSize { get; set; } = 64;
 
@@ -56,11 +36,129 @@ public class TransportBenchmarks
     [Params(1, 8)]
     public int Senders { get; set; } = 1;
 
+    protected override int PayloadSize => MessageSize;
+
+    /// <summary>Echoed requests per second: <see cref="Senders"/> tasks, each with up to 64 requests in flight.</summary>
+    [Benchmark(OperationsPerInvoke = ThroughputMessages)]
+    public async Task<long> Throughput()
+    {
+        var senders = new Task<long>[Senders];
+        int perSender = ThroughputMessages / Senders;
+        for (int i = 0; i < senders.Length; i++)
+        {
+            senders[i] = SendAsync(perSender);
+        }
+
+        long bytes = 0;
+        foreach (Task<long> sender in senders)
+        {
+            bytes += await sender;
+        }
+
+        return bytes;
+    }
+
+    private async Task<long> SendAsync(int count)
+    {
+        var window = new ValueTask<FramePayload>[Window];
+        long bytes = 0;
+        for (int sent = 0; sent < count;)
+        {
+            int batch = Math.Min(Window, count - sent);
+            for (int i = 0; i < batch; i++)
+            {
+                window[i] = Connection.RequestAsync(Payload);
+            }
+
+            for (int i = 0; i < batch; i++)
+            {
+                using FramePayload response = await window[i];
+                bytes += response.Length;
+            }
+
+            sent += batch;
+        }
+
+        return bytes;
+    }
+}
+
+/// <summary>
+/// Round-trip latency over QUIC and TCP: 10,000 sequential 64-byte requests per invocation, each timed. The p50/p99
+/// over every request of the run are printed at cleanup (BenchmarkDotNet's own columns describe iteration means).
+/// </summary>
+[BenchmarkCategory("Transport")]
+public class TransportLatencyBenchmarks : TransportBenchmarkBase
+{
+    /// <summary>Sequential requests per invocation.</summary>
+    public const int Requests = 10_000;
+
+    private readonly long[] _latencies = new long[Requests];
+    private readonly List<long> _all = [];
+
+    protected override int PayloadSize => 64;
+
+    [Benchmark(OperationsPerInvoke = Requests)]
+    public async Task<long> SequentialRoundTrip64()
+    {
+        for (int i = 0; i < Requests; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            using FramePayload response = await Connection.RequestAsync(Payload);
+            _latencies[i] = Stopwatch.GetTimestamp() - start;
+        }
+
+        _all.AddRange(_latencies);
+        return _latencies[^1];
+    }
+
+    protected override void Report()
+    {
+        if (_all.Count == 0)
+        {
+            return;
+        }
+
+        _all.Sort();
+        Console.WriteLine(
+            $"// {Transport} round trip of 64 B over {_all.Count:N0} sequential requests: " +
+            $"p50 = {Micros(Percentile(0.50)):F1} us, p99 = {Micros(Percentile(0.99)):F1} us");
+    }
+
+    private long Percentile(double p) => _all[Math.Min(_all.Count - 1, (int)(p * _all.Count))];
+
+    private static double Micros(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency;
+}
+
+/// <summary>One client and one server transport of the chosen kind, connected, with framing on both ends.</summary>
+public abstract class TransportBenchmarkBase
+{
+    private readonly FramedConnectionOptions _options = new();
+    private TransportMetrics? _metrics;
+    private ITransport? _server;
+    private ITransport? _client;
+    private ITransportListener? _listener;
+    private FramedConnection? _serverConnection;
+    private Task? _acceptLoop;
+
+    /// <summary>Gets or sets the transport under test.</summary>
+    [Params("quic", "tcp")]
+    public string Transport { get; set; } = "quic";
+
+    /// <summary>Gets the request payload.</summary>
+    protected byte[] Payload { get; private set; } = [];
+
+    /// <summary>Gets the client's framed connection.</summary>
+    internal FramedConnection Connection { get; private set; } = null!;
+
+    /// <summary>Gets the request payload size.</summary>
+    protected abstract int PayloadSize { get; }
+
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _payload = new byte[MessageSize];
-        RandomNumberGenerator.Fill(_payload);
+        Payload = new byte[PayloadSize];
+        RandomNumberGenerator.Fill(Payload);
         (TransportCredentials server, TransportCredentials client) = BenchmarkCertificates.Create();
         _metrics = new TransportMetrics();
         ITransport serverTransport = Transport == "quic"
@@ -74,23 +172,16 @@ public class TransportBenchmarks
         _listener = await serverTransport.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), CancellationToken.None);
         _acceptLoop = AcceptOneAsync(_listener);
         ITransportConnection outbound = await clientTransport.ConnectAsync(_listener.LocalEndPoint, CancellationToken.None);
-        _connection = new FramedConnection(outbound, Transport, null, _options, _metrics, NullLogger.Instance);
-        _connection.Start();
-        using FramePayload warm = await _connection.RequestAsync(_payload);
+        Connection = new FramedConnection(outbound, Transport, null, _options, _metrics, NullLogger.Instance);
+        Connection.Start();
+        using FramePayload warm = await Connection.RequestAsync(Payload);
     }
 
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
-        if (_allLatencies.Count > 0)
-        {
-            _allLatencies.Sort();
-            Console.WriteLine(
-                $"// {Transport} round trip of 64 B, {_allLatencies.Count:N0} sequential requests: " +
-                $"p50 = {Micros(Percentile(0.50)):F1} us, p99 = {Micros(Percentile(0.99)):F1} us");
-        }
-
-        await _connection.DisposeAsync();
+        Report();
+        await Connection.DisposeAsync();
         if (_acceptLoop is not null)
         {
             await _acceptLoop;
@@ -119,69 +210,9 @@ public class TransportBenchmarks
         _metrics?.Dispose();
     }
 
-    /// <summary>Echoed requests per second: <see cref="Senders"/> tasks, each with up to 64 requests in flight.</summary>
-    [Benchmark(OperationsPerInvoke = ThroughputMessages)]
-    public async Task<long> Throughput()
+    /// <summary>Prints what BenchmarkDotNet's table cannot show; called at cleanup.</summary>
+    protected virtual void Report()
     {
-        var senders = new Task<long>[Senders];
-        int perSender = ThroughputMessages / Senders;
-        for (int i = 0; i < senders.Length; i++)
-        {
-            senders[i] = SendAsync(perSender);
-        }
-
-        long bytes = 0;
-        foreach (Task<long> sender in senders)
-        {
-            bytes += await sender;
-        }
-
-        return bytes;
-    }
-
-    /// <summary>10,000 sequential 64-byte requests, each timed; see the class remarks for where p50/p99 go.</summary>
-    [Benchmark(OperationsPerInvoke = LatencyRequests)]
-    public async Task<long> SequentialRoundTrip64()
-    {
-        ReadOnlyMemory<byte> payload = _payload.AsMemory(0, Math.Min(64, _payload.Length));
-        for (int i = 0; i < LatencyRequests; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            using FramePayload response = await _connection.RequestAsync(payload.Span);
-            _latencies[i] = Stopwatch.GetTimestamp() - start;
-        }
-
-        // Only the latency runs record (one parameter combination each, so every transport is reported once).
-        if (MessageSize == 64 && Senders == 1)
-        {
-            _allLatencies.AddRange(_latencies);
-        }
-
-        return _latencies[^1];
-    }
-
-    private async Task<long> SendAsync(int count)
-    {
-        var window = new ValueTask<FramePayload>[Window];
-        long bytes = 0;
-        for (int sent = 0; sent < count;)
-        {
-            int batch = Math.Min(Window, count - sent);
-            for (int i = 0; i < batch; i++)
-            {
-                window[i] = _connection.RequestAsync(_payload);
-            }
-
-            for (int i = 0; i < batch; i++)
-            {
-                using FramePayload response = await window[i];
-                bytes += response.Length;
-            }
-
-            sent += batch;
-        }
-
-        return bytes;
     }
 
     private async Task AcceptOneAsync(ITransportListener listener)
@@ -193,10 +224,6 @@ public class TransportBenchmarks
             _serverConnection.Start();
         }
     }
-
-    private long Percentile(double p) => _allLatencies[Math.Min(_allLatencies.Count - 1, (int)(p * _allLatencies.Count))];
-
-    private static double Micros(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency;
 
     private sealed class EchoHandler : IFrameHandler
     {
