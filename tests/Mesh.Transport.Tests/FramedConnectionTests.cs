@@ -19,7 +19,7 @@ public sealed class FramedConnectionTests : IAsyncLifetime
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(60);
     private readonly InMemoryNetwork _network = new();
     private readonly TransportMetrics _metrics = new();
-    private readonly CapturingLogger _clientLog = new();
+    private readonly RecordingLogger _clientLog = new();
     private readonly GateHandler _handler = new();
     private FramedNode? _server;
     private FramedConnection? _client;
@@ -52,7 +52,7 @@ public sealed class FramedConnectionTests : IAsyncLifetime
         // The late answer to "gate" must not complete the next request that reuses the slot.
         using FramePayload next = await Client.RequestAsync("next"u8).AsTask().WaitAsync(StepTimeout);
         Assert.True(next.Span.SequenceEqual("next"u8), Encoding.UTF8.GetString(next.Span));
-        Assert.Contains(_clientLog.Entries, static e => e.EventId.Id == 104);
+        Assert.Contains(_clientLog.Entries, static e => e.Id.Id == 104);
         Assert.Null(Client.CloseReason);
     }
 

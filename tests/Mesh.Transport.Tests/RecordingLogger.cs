@@ -6,9 +6,9 @@ namespace Mesh.Transport.Tests;
 /// <summary>An <see cref="ILogger"/> that keeps every entry, for tests that check what was logged.</summary>
 internal sealed class RecordingLogger : ILogger
 {
-    private readonly ConcurrentQueue<(EventId Id, LogLevel Level, string Message)> _entries = new();
+    private readonly ConcurrentQueue<(EventId Id, LogLevel Level, string Message, Exception? Exception)> _entries = new();
 
-    public IReadOnlyCollection<(EventId Id, LogLevel Level, string Message)> Entries => _entries;
+    public IReadOnlyCollection<(EventId Id, LogLevel Level, string Message, Exception? Exception)> Entries => _entries;
 
     public int Count(int eventId) => _entries.Count(e => e.Id.Id == eventId);
 
@@ -18,5 +18,5 @@ internal sealed class RecordingLogger : ILogger
     public bool IsEnabled(LogLevel logLevel) => true;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        => _entries.Enqueue((eventId, logLevel, formatter(state, exception)));
+        => _entries.Enqueue((eventId, logLevel, formatter(state, exception), exception));
 }

@@ -46,7 +46,7 @@ public sealed class TransportFactoryTests
         Assert.Same(tcp, transport);
         Assert.Equal("tcp", transport.Name);
         Assert.Equal(1, tcp.Created);
-        (EventId Id, LogLevel Level, string Message) warning = Assert.Single(logger.Entries);
+        var warning = Assert.Single(logger.Entries);
         Assert.Equal(FallbackEventId, warning.Id.Id);
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.StartsWith("The QUIC transport is unavailable, using TCP instead: the native QUIC library libmesh_quic cannot be loaded", warning.Message, StringComparison.Ordinal);
@@ -67,7 +67,7 @@ public sealed class TransportFactoryTests
 
         Assert.IsType<TcpTransport>(transport);
         Assert.Equal("tcp", transport.Name);
-        (EventId Id, LogLevel Level, string Message) warning = Assert.Single(logger.Entries, e => e.Level >= LogLevel.Warning);
+        var warning = Assert.Single(logger.Entries, e => e.Level >= LogLevel.Warning);
         Assert.Equal(FallbackEventId, warning.Id.Id);
         Assert.Contains("using TCP instead", warning.Message, StringComparison.Ordinal);
 
@@ -101,7 +101,7 @@ public sealed class TransportFactoryTests
                 new QuicTransportOptions { NativeLibraryPath = notALibrary });
 
             Assert.Same(tcp, transport);
-            (EventId Id, LogLevel Level, string Message) warning = Assert.Single(logger.Entries);
+            var warning = Assert.Single(logger.Entries);
             Assert.Contains("libmesh_quic", warning.Message, StringComparison.Ordinal);
         }
         finally

@@ -171,7 +171,7 @@ public abstract class TransportConformanceTests
     public async Task An_oversized_frame_closes_its_connection_before_anything_is_allocated_for_it()
     {
         await using TransportPair pair = await CreatePairAsync();
-        var log = new CapturingLogger();
+        var log = new RecordingLogger();
         await using FramedNode server = await StartEchoServerAsync(pair, log);
         await using ITransportConnection attacker = await pair.Client.ConnectAsync(server.EndPoint, CancellationToken.None);
         FramedConnection victim = await server.NextConnectionAsync();
@@ -186,7 +186,7 @@ public abstract class TransportConformanceTests
         FrameFormatException error = Assert.IsType<FrameFormatException>(victim.CloseReason?.InnerException);
         Assert.Equal(FrameFormatError.Oversized, error.Error);
         Assert.True(pair.ServerMetrics.Errors > errorsBefore, "The refused frame was not counted.");
-        Assert.Contains(log.Entries, static e => e.EventId.Id == 100 && e.Level == LogLevel.Warning);
+        Assert.Contains(log.Entries, static e => e.Id.Id == 100 && e.Level == LogLevel.Warning);
 
         // Process-wide (tests of other classes may run meanwhile), so the bound is loose: far below the 2 GiB claimed.
         Assert.True(allocated < 256L * 1024 * 1024, $"{allocated} bytes were allocated while refusing the frame.");
@@ -197,7 +197,7 @@ public abstract class TransportConformanceTests
     public async Task A_malformed_frame_closes_only_its_own_connection()
     {
         await using TransportPair pair = await CreatePairAsync();
-        var log = new CapturingLogger();
+        var log = new RecordingLogger();
         await using FramedNode server = await StartEchoServerAsync(pair, log);
         await using ITransportConnection attacker = await pair.Client.ConnectAsync(server.EndPoint, CancellationToken.None);
         FramedConnection victim = await server.NextConnectionAsync();
@@ -217,7 +217,7 @@ public abstract class TransportConformanceTests
         FrameFormatException error = Assert.IsType<FrameFormatException>(victim.CloseReason?.InnerException);
         Assert.Equal(FrameFormatError.ReservedBitsSet, error.Error);
         Assert.True(pair.ServerMetrics.Errors > errorsBefore, "The malformed frame was not counted.");
-        Assert.Contains(log.Entries, static e => e.EventId.Id == 100 && e.Level == LogLevel.Warning && e.Exception is FrameFormatException);
+        Assert.Contains(log.Entries, static e => e.Id.Id == 100 && e.Level == LogLevel.Warning && e.Exception is FrameFormatException);
 
         using (FramePayload after = await bystander.RequestAsync("after"u8).AsTask().WaitAsync(StepTimeout))
         {

@@ -135,7 +135,7 @@ public sealed class QuicTransportSecurityTests(ITestOutputHelper output)
     {
         Assert.True(await QuicTestNode.EventuallyAsync(() => server.Metrics.HandshakeFailures >= 1, Timeout), "the server never counted the refusal");
         Assert.Equal(1, server.Metrics.HandshakeFailures);
-        (EventId Id, LogLevel Level, string Message) entry = Assert.Single(server.Logger.Entries, e => e.Id.Id == RefusedEventId);
+        var entry = Assert.Single(server.Logger.Entries, e => e.Id.Id == RefusedEventId);
         output.WriteLine($"server: {entry.Message}");
         Assert.Contains($"({kind})", entry.Message, StringComparison.Ordinal);
         Assert.Null(await AcceptWithinAsync(server, TimeSpan.FromMilliseconds(300)));
