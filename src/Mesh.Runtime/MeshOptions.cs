@@ -6,6 +6,9 @@ public sealed class MeshOptions
     /// <summary>The configuration section the options are read from.</summary>
     public const string SectionName = "Mesh";
 
+    /// <summary>The port nodes listen on by convention: the default of <see cref="DnsDiscoveryPort"/>.</summary>
+    public const int DefaultPort = 7400;
+
     /// <summary>Gets the capabilities this node serves (configuration: <c>Mesh:Capabilities:0</c>, ...), in addition to those
     /// given to <see cref="MeshBuilder.WithCapabilities(string[])"/>.</summary>
     public IList<string> Capabilities { get; } = [];
@@ -38,6 +41,42 @@ public sealed class MeshOptions
 
     /// <summary>Gets the certificates this node presents and trusts (configuration section <c>Mesh:Tls</c>).</summary>
     public MeshTlsOptions Tls { get; } = new();
+
+    /// <summary>Gets or sets the <c>host:port</c> this node listens on for other nodes (configuration:
+    /// <c>Mesh:Endpoint</c>; <see cref="MeshBuilder.ListenOn(string)"/>). Port 0 picks a free port. Default: none, which
+    /// makes a single node that neither listens nor joins a cluster.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Gets or sets the <c>host:port</c> other nodes reach this node on, when it differs from
+    /// <see cref="Endpoint"/> (behind NAT, or in a container: for example the pod's IP). Default: <see cref="Endpoint"/>,
+    /// or, when that listens on every address (<c>0.0.0.0</c> or <c>[::]</c>), this host's first non-loopback address
+    /// with the port listened on.</summary>
+    public string? AdvertisedEndpoint { get; set; }
+
+    /// <summary>Gets the <c>host:port</c> of nodes to join through (configuration: <c>Mesh:Seeds:0</c>, ...;
+    /// <see cref="MeshBuilder.UseSeeds(string[])"/>). Any one that answers is enough; listing this node's own endpoint is
+    /// harmless, so every node of a cluster can share one list.</summary>
+    public IList<string> Seeds { get; } = [];
+
+    /// <summary>Gets or sets a host name whose addresses are the nodes to join through, re-resolved now and then
+    /// (configuration: <c>Mesh:DnsDiscovery:Host</c>; <see cref="MeshBuilder.UseDnsDiscovery(string, int)"/>). On
+    /// Kubernetes, the headless service of the nodes. Default: none.</summary>
+    public string? DnsDiscoveryHost { get; set; }
+
+    /// <summary>Gets or sets the port nodes found through <see cref="DnsDiscoveryHost"/> listen on (configuration:
+    /// <c>Mesh:DnsDiscovery:Port</c>). Default: 7400.</summary>
+    public int DnsDiscoveryPort { get; set; } = DefaultPort;
+
+    /// <summary>Gets or sets this node's name, unique in the cluster (configuration: <c>Mesh:NodeName</c>;
+    /// <see cref="MeshBuilder.WithNodeName(string)"/>). Default: the machine name, the process id and a random suffix.</summary>
+    public string? NodeName { get; set; }
+
+    /// <summary>Gets or sets the cluster's name; a node whose cluster name differs is refused when it joins. Default:
+    /// <c>mesh</c>.</summary>
+    public string ClusterName { get; set; } = "mesh";
+
+    /// <summary>Gets the failure detection and gossip settings (configuration section <c>Mesh:Membership</c>).</summary>
+    public MeshMembershipOptions Membership { get; } = new();
 
     /// <summary>Gets the problems found while reading the configuration section, reported by validation.</summary>
     internal List<string> ConfigurationErrors { get; } = [];

@@ -49,6 +49,20 @@ public sealed class NodeTests
     [InlineData("Mesh:Tls:CertificatePath", "/nonexistent/node.pfx", "Mesh:Tls:CertificatePath is '/nonexistent/node.pfx', which does not exist")]
     [InlineData("Mesh:Tls:ClusterCaPath", "/nonexistent/ca.pem", "Mesh:Tls:ClusterCaPath is '/nonexistent/ca.pem', which does not exist")]
     [InlineData("Mesh:Tls:PinnedThumbprints:0", "ABCD", "Mesh:Tls:PinnedThumbprints contains 'ABCD', which is not a SHA-256 thumbprint")]
+    [InlineData("Mesh:Endpoint", "localhost", "Mesh:Endpoint: 'localhost' is not 'host:port'")]
+    [InlineData("Mesh:Endpoint", "::1:7400", "write IPv6 addresses in brackets")]
+    [InlineData("Mesh:Endpoint", "127.0.0.1:70000", "'127.0.0.1:70000' has no valid port")]
+    [InlineData("Mesh:Seeds:0", "10.0.0.1:0", "Mesh:Seeds: '10.0.0.1:0' has no valid port")]
+    [InlineData("Mesh:Seeds:0", "10.0.0.1:7400", "Mesh:Seeds or Mesh:DnsDiscovery is set but Mesh:Endpoint is not")]
+    [InlineData("Mesh:AdvertisedEndpoint", "10.0.0.1:7400", "Mesh:AdvertisedEndpoint is set but Mesh:Endpoint is not")]
+    [InlineData("Mesh:DnsDiscovery:Port", "http", "Mesh:DnsDiscovery:Port is 'http'")]
+    [InlineData("Mesh:DnsDiscovery:Port", "0", "Mesh:DnsDiscovery:Port must be between 1 and 65535")]
+    [InlineData("Mesh:NodeName", "node one", "Mesh:NodeName is 'node one'")]
+    [InlineData("Mesh:ClusterName", "", "Mesh:ClusterName is ''")]
+    [InlineData("Mesh:Membership:ProbeInterval", "fast", "Mesh:Membership:ProbeInterval is 'fast'")]
+    [InlineData("Mesh:Membership:ProbeTimeout", "00:00:05", "Mesh:Membership:ProbeTimeout (00:00:05) must be shorter than Mesh:Membership:ProbeInterval")]
+    [InlineData("Mesh:Membership:SuspicionTimeout", "00:00:00", "Mesh:Membership:SuspicionTimeout must be positive")]
+    [InlineData("Mesh:Membership:IndirectProbes", "99", "Mesh:Membership:IndirectProbes must be between 0 and 16")]
     public async Task A_bad_option_stops_the_host_with_a_message_that_names_it(string key, string value, string expected)
     {
         using IHost host = TestNode.Build(["probe"], new() { [key] = value });
@@ -56,6 +70,52 @@ public sealed class NodeTests
         OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Timeout));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cluster_options_come_from_configuration_and_the_builder()
+    {
+        using IHost host = TestNode.Build(["probe"], new()
+        {
+            ["Mesh:Endpoint"] = "0.0.0.0:7401",
+            ["Mesh:AdvertisedEndpoint"] = "10.1.2.3:7401",
+            ["Mesh:Seeds:0"] = "10.1.2.4:7401",
+            ["Mesh:DnsDiscovery:Host"] = "mesh-headless.default.svc.cluster.local",
+            ["Mesh:DnsDiscovery:Port"] = "7401",
+            ["Mesh:ClusterName"] = "prod-eu",
+            ["Mesh:Membership:ProbeInterval"] = "00:00:00.200",
+            ["Mesh:Membership:ProbeTimeout"] = "00:00:00.100",
+            ["Mesh:Membership:IndirectProbes"] = "2",
+        });
+
+        MeshOptions options = host.Services.GetRequiredService<IOptions<MeshOptions>>().Value;
+
+        Assert.Equal("0.0.0.0:7401", options.Endpoint);
+        Assert.Equal("10.1.2.3:7401", options.AdvertisedEndpoint);
+        Assert.Equal(["10.1.2.4:7401"], options.Seeds);
+        Assert.Equal("mesh-headless.default.svc.cluster.local", options.DnsDiscoveryHost);
+        Assert.Equal(7401, options.DnsDiscoveryPort);
+        Assert.Equal("prod-eu", options.ClusterName);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), options.Membership.ProbeInterval);
+        Assert.Equal(2, options.Membership.IndirectProbes);
+    }
+
+    [Fact]
+    public void The_builder_sets_cluster_options_and_refuses_bad_ones_at_once()
+    {
+        var services = new ServiceCollection();
+        services.AddMesh(mesh => mesh.ListenOn("127.0.0.1:0").UseSeeds("127.0.0.1:7400", "[::1]:7400").UseDnsDiscovery("mesh.local", 7402).WithNodeName("node-1"));
+        using ServiceProvider provider = services.BuildServiceProvider();
+        MeshOptions options = provider.GetRequiredService<IOptions<MeshOptions>>().Value;
+
+        Assert.Equal("127.0.0.1:0", options.Endpoint);
+        Assert.Equal(["127.0.0.1:7400", "[::1]:7400"], options.Seeds);
+        Assert.Equal(("mesh.local", 7402), (options.DnsDiscoveryHost, options.DnsDiscoveryPort));
+        Assert.Equal("node-1", options.NodeName);
+        Assert.Contains("not 'host:port'", Assert.Throws<ArgumentException>(() => new ServiceCollection().AddMesh(m => m.ListenOn("nowhere"))).Message, StringComparison.Ordinal);
+        Assert.Contains("has no valid port", Assert.Throws<ArgumentException>(() => new ServiceCollection().AddMesh(m => m.UseSeeds("127.0.0.1:0"))).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ServiceCollection().AddMesh(m => m.UseDnsDiscovery("mesh.local", 0)));
+        Assert.Contains("not a node name", Assert.Throws<ArgumentException>(() => new ServiceCollection().AddMesh(m => m.WithNodeName("a/b"))).Message, StringComparison.Ordinal);
     }
 
     [Fact]

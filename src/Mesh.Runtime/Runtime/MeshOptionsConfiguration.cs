@@ -43,6 +43,32 @@ internal sealed class MeshOptionsConfiguration(IServiceProvider services) : ICon
             }
         }
 
+        options.Endpoint = section[nameof(MeshOptions.Endpoint)] ?? options.Endpoint;
+        options.AdvertisedEndpoint = section[nameof(MeshOptions.AdvertisedEndpoint)] ?? options.AdvertisedEndpoint;
+        options.NodeName = section[nameof(MeshOptions.NodeName)] ?? options.NodeName;
+        options.ClusterName = section[nameof(MeshOptions.ClusterName)] ?? options.ClusterName;
+        foreach (IConfigurationSection seed in section.GetSection(nameof(MeshOptions.Seeds)).GetChildren())
+        {
+            if (seed.Value is { } value)
+            {
+                options.Seeds.Add(value);
+            }
+        }
+
+        IConfigurationSection dns = section.GetSection("DnsDiscovery");
+        options.DnsDiscoveryHost = dns["Host"] ?? options.DnsDiscoveryHost;
+        ReadInt(dns, "Port", "Mesh:DnsDiscovery:Port", options, static (o, v) => o.DnsDiscoveryPort = v);
+
+        IConfigurationSection membership = section.GetSection(nameof(MeshOptions.Membership));
+        MeshMembershipOptions m = options.Membership;
+        ReadTimeSpan(membership, nameof(MeshMembershipOptions.ProbeInterval), "Mesh:Membership:", options, (_, v) => m.ProbeInterval = v);
+        ReadTimeSpan(membership, nameof(MeshMembershipOptions.ProbeTimeout), "Mesh:Membership:", options, (_, v) => m.ProbeTimeout = v);
+        ReadTimeSpan(membership, nameof(MeshMembershipOptions.SuspicionTimeout), "Mesh:Membership:", options, (_, v) => m.SuspicionTimeout = v);
+        ReadTimeSpan(membership, nameof(MeshMembershipOptions.SyncInterval), "Mesh:Membership:", options, (_, v) => m.SyncInterval = v);
+        ReadTimeSpan(membership, nameof(MeshMembershipOptions.JoinRetryInterval), "Mesh:Membership:", options, (_, v) => m.JoinRetryInterval = v);
+        ReadTimeSpan(membership, nameof(MeshMembershipOptions.DnsRefreshInterval), "Mesh:Membership:", options, (_, v) => m.DnsRefreshInterval = v);
+        ReadInt(membership, nameof(MeshMembershipOptions.IndirectProbes), "Mesh:Membership:IndirectProbes", options, (_, v) => m.IndirectProbes = v);
+
         IConfigurationSection tls = section.GetSection(nameof(MeshOptions.Tls));
         MeshTlsOptions t = options.Tls;
         t.CertificatePath = tls[nameof(MeshTlsOptions.CertificatePath)] ?? t.CertificatePath;
@@ -59,7 +85,13 @@ internal sealed class MeshOptionsConfiguration(IServiceProvider services) : ICon
         }
     }
 
-    private static void ReadInt(IConfigurationSection section, string key, MeshOptions options, Action<MeshOptions, int> set)
+    private static void ReadInt(IConfigurationSection section, string key, MeshOptions options, Action<MeshOptions, int> set) =>
+        ReadInt(section, key, "Mesh:" + key, options, set);
+
+    private static void ReadTimeSpan(IConfigurationSection section, string key, MeshOptions options, Action<MeshOptions, TimeSpan> set) =>
+        ReadTimeSpan(section, key, "Mesh:", options, set);
+
+    private static void ReadInt(IConfigurationSection section, string key, string displayKey, MeshOptions options, Action<MeshOptions, int> set)
     {
         if (section[key] is not { } text)
         {
@@ -72,11 +104,11 @@ internal sealed class MeshOptionsConfiguration(IServiceProvider services) : ICon
         }
         else
         {
-            options.ConfigurationErrors.Add($"Mesh:{key} is '{text}', which is not a whole number.");
+            options.ConfigurationErrors.Add($"{displayKey} is '{text}', which is not a whole number.");
         }
     }
 
-    private static void ReadTimeSpan(IConfigurationSection section, string key, MeshOptions options, Action<MeshOptions, TimeSpan> set)
+    private static void ReadTimeSpan(IConfigurationSection section, string key, string prefix, MeshOptions options, Action<MeshOptions, TimeSpan> set)
     {
         if (section[key] is not { } text)
         {
@@ -89,7 +121,7 @@ internal sealed class MeshOptionsConfiguration(IServiceProvider services) : ICon
         }
         else
         {
-            options.ConfigurationErrors.Add($"Mesh:{key} is '{text}', which is not a time span such as 00:00:30.");
+            options.ConfigurationErrors.Add($"{prefix}{key} is '{text}', which is not a time span such as 00:00:30.");
         }
     }
 }

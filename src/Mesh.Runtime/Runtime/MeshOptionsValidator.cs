@@ -35,6 +35,7 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
             failures.Add($"Mesh:{nameof(MeshOptions.Transport)} is {(int)options.Transport}: use Quic or Tcp.");
         }
 
+        ValidateCluster(options, failures);
         ValidateTls(options.Tls, failures);
         foreach (string capability in options.Capabilities)
         {
@@ -45,6 +46,81 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateCluster(MeshOptions options, List<string> failures)
+    {
+        if (options.Endpoint is not null && !HostPort.TryParse(options.Endpoint, allowPortZero: true, out _, out _, out string? error))
+        {
+            failures.Add($"Mesh:{nameof(MeshOptions.Endpoint)}: {error}");
+        }
+
+        if (options.AdvertisedEndpoint is not null)
+        {
+            if (options.Endpoint is null)
+            {
+                failures.Add($"Mesh:{nameof(MeshOptions.AdvertisedEndpoint)} is set but Mesh:{nameof(MeshOptions.Endpoint)} is not: a node that does not listen cannot be reached.");
+            }
+            else if (!HostPort.TryParse(options.AdvertisedEndpoint, allowPortZero: false, out string host, out _, out error))
+            {
+                failures.Add($"Mesh:{nameof(MeshOptions.AdvertisedEndpoint)}: {error}");
+            }
+            else if (HostPort.IsWildcard(host))
+            {
+                failures.Add($"Mesh:{nameof(MeshOptions.AdvertisedEndpoint)} is '{options.AdvertisedEndpoint}': other nodes cannot reach a wildcard address; give this node's own address.");
+            }
+        }
+
+        foreach (string seed in options.Seeds)
+        {
+            if (!HostPort.TryParse(seed, allowPortZero: false, out _, out _, out error))
+            {
+                failures.Add($"Mesh:{nameof(MeshOptions.Seeds)}: {error}");
+            }
+        }
+
+        bool joins = options.Seeds.Count > 0 || options.DnsDiscoveryHost is not null;
+        if (joins && options.Endpoint is null)
+        {
+            failures.Add($"Mesh:{nameof(MeshOptions.Seeds)} or Mesh:DnsDiscovery is set but Mesh:{nameof(MeshOptions.Endpoint)} is not: a cluster member must listen (MeshBuilder.ListenOn).");
+        }
+
+        if (options.DnsDiscoveryHost is not null && string.IsNullOrWhiteSpace(options.DnsDiscoveryHost))
+        {
+            failures.Add("Mesh:DnsDiscovery:Host is empty.");
+        }
+
+        if (options.DnsDiscoveryPort is < 1 or > 65535)
+        {
+            failures.Add($"Mesh:DnsDiscovery:Port must be between 1 and 65535 (was {options.DnsDiscoveryPort}).");
+        }
+
+        if (options.NodeName is not null && !HostPort.IsValidNodeName(options.NodeName))
+        {
+            failures.Add($"Mesh:{nameof(MeshOptions.NodeName)} is '{options.NodeName}': use letters, digits, '-', '_' and '.', at most {HostPort.MaxNodeNameLength} characters.");
+        }
+
+        if (!HostPort.IsValidNodeName(options.ClusterName))
+        {
+            failures.Add($"Mesh:{nameof(MeshOptions.ClusterName)} is '{options.ClusterName}': use letters, digits, '-', '_' and '.', at most {HostPort.MaxNodeNameLength} characters.");
+        }
+
+        MeshMembershipOptions m = options.Membership;
+        Positive(m.ProbeInterval, "Membership:" + nameof(MeshMembershipOptions.ProbeInterval), failures);
+        Positive(m.ProbeTimeout, "Membership:" + nameof(MeshMembershipOptions.ProbeTimeout), failures);
+        Positive(m.SuspicionTimeout, "Membership:" + nameof(MeshMembershipOptions.SuspicionTimeout), failures);
+        Positive(m.SyncInterval, "Membership:" + nameof(MeshMembershipOptions.SyncInterval), failures);
+        Positive(m.JoinRetryInterval, "Membership:" + nameof(MeshMembershipOptions.JoinRetryInterval), failures);
+        Positive(m.DnsRefreshInterval, "Membership:" + nameof(MeshMembershipOptions.DnsRefreshInterval), failures);
+        if (m.ProbeTimeout >= m.ProbeInterval)
+        {
+            failures.Add($"Mesh:Membership:{nameof(MeshMembershipOptions.ProbeTimeout)} ({m.ProbeTimeout}) must be shorter than Mesh:Membership:{nameof(MeshMembershipOptions.ProbeInterval)} ({m.ProbeInterval}).");
+        }
+
+        if (m.IndirectProbes is < 0 or > 16)
+        {
+            failures.Add($"Mesh:Membership:{nameof(MeshMembershipOptions.IndirectProbes)} must be between 0 and 16 (was {m.IndirectProbes}).");
+        }
     }
 
     private static void ValidateTls(MeshTlsOptions tls, List<string> failures)
