@@ -11,6 +11,12 @@ namespace Mesh.Benchmarks;
 /// <summary>Starts the single in-process node each scenario runs on: a Mesh node or a localhost Orleans silo.</summary>
 public static class Nodes
 {
+    /// <summary>The Orleans service and cluster id every benchmark silo and client uses.</summary>
+    public const string ServiceId = "mesh-benchmarks";
+
+    /// <inheritdoc cref="ServiceId"/>
+    public const string ClusterId = "mesh-benchmarks";
+
     /// <summary>Starts a host with Mesh serving the "counter" capability.</summary>
     public static async Task<IHost> StartMeshAsync()
     {
@@ -30,7 +36,7 @@ public static class Nodes
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddConsole();
         int siloPort = FreePort();
         int gatewayPort = FreePort();
-        builder.UseOrleans(silo => silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "mesh-benchmarks", clusterId: "mesh-benchmarks"));
+        builder.UseOrleans(silo => silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: ServiceId, clusterId: ClusterId));
         IHost host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
         return host;
@@ -49,7 +55,7 @@ public static class Nodes
 
     public static IGrainFactory Grains(this IHost host) => host.Services.GetRequiredService<IGrainFactory>();
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -12,6 +12,11 @@ if (args.Length > 0 && args[0] == "--smoke")
     return await Smoke.RunAsync();
 }
 
+if (args.Length > 0 && args[0] == "node")
+{
+    return await NodeCommand.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "scenarios")
 {
     if (args.Length > 1 && args[1] is "--help" or "-h")

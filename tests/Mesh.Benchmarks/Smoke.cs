@@ -37,8 +37,8 @@ public static class Smoke
         await CheckAsync("concurrent calls, Mesh", failures, ConcurrentMeshAsync);
         await CheckAsync("concurrent calls, Orleans", failures, ConcurrentOrleansAsync);
         Console.WriteLine($"Scenario checks took {clock.Elapsed.TotalSeconds:F1} s.");
-        await CheckAsync("scenarios runner refuses --nodes 2", failures, MultiNodeRefusedAsync);
         await CheckAsync("scenarios runner, every scenario on both frameworks", failures, ScenarioRunnerAsync);
+        await CheckAsync("scenarios runner, 3 nodes (2 serving processes), both frameworks", failures, MultiNodeScenarioRunnerAsync);
         Console.WriteLine($"Scenario runner checks done at {clock.Elapsed.TotalSeconds:F1} s.");
 
         IConfig config = ManualConfig.CreateMinimumViable()
@@ -277,13 +277,33 @@ public static class Smoke
         }
     }
 
-    private static async Task MultiNodeRefusedAsync()
+    /// <summary>Every scenario that means something across processes, once per framework at a tiny scale, on 3 nodes:
+    /// the caller in this process and two serving node processes. The scenarios check their own counters.</summary>
+    private static async Task MultiNodeScenarioRunnerAsync()
     {
-        int exitCode = await ScenarioRunner.RunAsync(["--nodes", "2"]);
-        if (exitCode == 0)
+        string output = Path.Combine(Path.GetTempPath(), $"Mesh.Benchmarks.Smoke.Scenarios3.{Environment.ProcessId}");
+        var options = new ScenarioOptions { Scale = 0.002, Runs = 1, Duration = TimeSpan.FromMilliseconds(250), OutputDirectory = output, Nodes = 3 };
+        IReadOnlyList<ScenarioOutcome> outcomes = await ScenarioRunner.RunAsync(options, Console.Out);
+        ScenarioRunner.PrintSummary(outcomes, options, Console.Out);
+        foreach (ScenarioOutcome outcome in outcomes)
         {
-            throw new InvalidOperationException("--nodes 2 exited 0; it must refuse until the cluster exists");
+            if (outcome.Scenario.RunsMultiNode)
+            {
+                Expect($"{outcome.Scenario.Key} error", null, outcome.Error);
+                foreach (string framework in (string[])[Framework.MeshName, Framework.OrleansName])
+                {
+                    Expect($"{outcome.Scenario.Key} runs of {framework}", 1, outcome.Runs[framework].Count);
+                }
+            }
+            else
+            {
+                Expect($"{outcome.Scenario.Key} skipped on 3 nodes", true, outcome.Error is not null && outcome.Runs[Framework.MeshName].Count == 0);
+            }
         }
+
+        (string json, _) = ScenarioReport.Write(outcomes, options);
+        Expect("multi-node JSON name", true, json.EndsWith("scenarios-3-nodes.json", StringComparison.Ordinal));
+        Directory.Delete(output, recursive: true);
     }
 
     /// <summary>Every scenario once per framework at a tiny scale. The scenarios check their own counters (a wrong count

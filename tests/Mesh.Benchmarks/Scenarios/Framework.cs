@@ -26,23 +26,36 @@ internal abstract class Framework : IAsyncDisposable
     public const string OrleansName = "Orleans";
 
     private readonly IHost _host;
+    private readonly IReadOnlyList<NodeProcess> _remoteNodes;
 
-    private protected Framework(IHost host) => _host = host;
+    private protected Framework(IHost host, IReadOnlyList<NodeProcess>? remoteNodes = null)
+    {
+        _host = host;
+        _remoteNodes = remoteNodes ?? [];
+    }
 
     public abstract string Name { get; }
 
-    /// <summary>Starts a node of <paramref name="name"/>. Only one node per framework exists so far.</summary>
+    /// <summary>Starts <paramref name="nodes"/> nodes of <paramref name="name"/>. One node runs in this process and serves
+    /// the calls itself; with more, <paramref name="nodes"/> - 1 serving nodes run in their own processes on loopback and
+    /// this process only calls them (a Mesh node without capabilities, an Orleans client), so every call crosses nodes.</summary>
     public static async Task<Framework> StartAsync(string name, int nodes)
     {
-        if (nodes != 1)
+        ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
+        if (nodes == 1)
         {
-            throw new NotSupportedException("Multi-node scenarios need the cluster, which this tree does not have yet.");
+            return name switch
+            {
+                MeshName => new MeshFramework(await StartMeshHostAsync().ConfigureAwait(false)),
+                OrleansName => new OrleansFramework(await Nodes.StartOrleansAsync().ConfigureAwait(false)),
+                _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown framework."),
+            };
         }
 
         return name switch
         {
-            MeshName => new MeshFramework(await StartMeshHostAsync().ConfigureAwait(false)),
-            OrleansName => new OrleansFramework(await Nodes.StartOrleansAsync().ConfigureAwait(false)),
+            MeshName => await StartMeshClusterAsync(nodes - 1).ConfigureAwait(false),
+            OrleansName => await StartOrleansClusterAsync(nodes - 1).ConfigureAwait(false),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown framework."),
         };
     }
@@ -56,7 +69,104 @@ internal abstract class Framework : IAsyncDisposable
     /// <summary>Gets the number of live activations of the node (for Orleans, including its own system grains).</summary>
     public abstract ValueTask<int> CountActivationsAsync();
 
-    public ValueTask DisposeAsync() => new(Nodes.StopAsync(_host));
+    public async ValueTask DisposeAsync()
+    {
+        await Nodes.StopAsync(_host).ConfigureAwait(false);
+        foreach (NodeProcess node in _remoteNodes)
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<NodeProcess[]> StartRemoteNodesAsync(int count, Func<int, string[]> arguments)
+    {
+        var started = new List<NodeProcess>(count);
+        try
+        {
+            // The first node is the others' seed (Orleans: primary silo), so it starts alone; the rest start together.
+            started.Add(await NodeProcess.StartAsync(arguments(0)).ConfigureAwait(false));
+            Task<NodeProcess>[] rest = [.. Enumerable.Range(1, count - 1).Select(i => NodeProcess.StartAsync(arguments(i)))];
+            foreach (Task<NodeProcess> node in rest)
+            {
+                started.Add(await node.ConfigureAwait(false));
+            }
+
+            return [.. started];
+        }
+        catch
+        {
+            foreach (NodeProcess node in started)
+            {
+                await node.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task<Framework> StartOrleansClusterAsync(int silos)
+    {
+        int[] siloPorts = [.. Enumerable.Range(0, silos).Select(static _ => Nodes.FreePort())];
+        int[] gatewayPorts = [.. Enumerable.Range(0, silos).Select(static _ => Nodes.FreePort())];
+        NodeProcess[] remote = await StartRemoteNodesAsync(silos, i => [OrleansName, $"{siloPorts[i]}", $"{gatewayPorts[i]}", $"{siloPorts[0]}"]).ConfigureAwait(false);
+        try
+        {
+            HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error).AddConsole();
+            builder.UseOrleansClient(client => client.UseLocalhostClustering(gatewayPorts, Nodes.ServiceId, Nodes.ClusterId));
+            IHost host = builder.Build();
+            await host.StartAsync().ConfigureAwait(false);
+            return new OrleansFramework(host, remote);
+        }
+        catch
+        {
+            foreach (NodeProcess node in remote)
+            {
+                await node.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task<Framework> StartMeshClusterAsync(int servers)
+    {
+        string[] endpoints = [.. Enumerable.Range(0, servers).Select(static _ => $"127.0.0.1:{Nodes.FreePort()}")];
+        NodeProcess[] remote = await StartRemoteNodesAsync(servers, i => [MeshName, endpoints[i], endpoints[0]]).ConfigureAwait(false);
+        try
+        {
+            HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Logging.SetMinimumLevel(LogLevel.Warning).AddConsole();
+            builder.Services.AddMesh(mesh => mesh.ListenOn($"127.0.0.1:{Nodes.FreePort()}").UseSeeds(endpoints[0]).WithNodeName("bench-caller"));
+            IHost host = builder.Build();
+            await host.StartAsync().ConfigureAwait(false);
+            IMesh mesh = host.Mesh();
+            long deadline = Environment.TickCount64 + 60_000;
+            foreach (string capability in (string[])["counter", "tally", "gauge"])
+            {
+                while (mesh.NodesFor(capability).Count < servers)
+                {
+                    if (Environment.TickCount64 > deadline)
+                    {
+                        throw new TimeoutException($"The caller saw {mesh.NodesFor(capability).Count} of {servers} nodes serving '{capability}' after 60 s.");
+                    }
+
+                    await Task.Delay(20).ConfigureAwait(false);
+                }
+            }
+
+            return new MeshFramework(host, remote);
+        }
+        catch
+        {
+            foreach (NodeProcess node in remote)
+            {
+                await node.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
 
     private static async Task<IHost> StartMeshHostAsync()
     {
@@ -68,7 +178,7 @@ internal abstract class Framework : IAsyncDisposable
         return host;
     }
 
-    private sealed class MeshFramework(IHost host) : Framework(host)
+    private sealed class MeshFramework(IHost host, IReadOnlyList<NodeProcess>? remote = null) : Framework(host, remote)
     {
         private readonly IMesh _mesh = host.Mesh();
 
@@ -91,7 +201,7 @@ internal abstract class Framework : IAsyncDisposable
         }
     }
 
-    private sealed class OrleansFramework(IHost host) : Framework(host)
+    private sealed class OrleansFramework(IHost host, IReadOnlyList<NodeProcess>? remote = null) : Framework(host, remote)
     {
         private readonly IGrainFactory _grains = host.Grains();
 

@@ -38,6 +38,9 @@ internal abstract class Scenario
 
     public abstract Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run);
 
+    /// <summary>Gets whether the scenario means anything when the actors live in other processes.</summary>
+    public virtual bool RunsMultiNode => true;
+
     public static IReadOnlyList<Scenario> All { get; } =
     [
         new ActivationsScenario(), new HotActorScenario(), new SpreadScenario(), new MixedScenario(),
@@ -324,6 +327,8 @@ internal sealed class MemoryScenario : Scenario
     public override int Number => 6;
 
     public override string Key => "memory";
+
+    public override bool RunsMultiNode => false;
 
     public override string Describe(ScenarioSettings settings) => $"Memory: managed bytes per idle activation, {settings.Scaled(Count):N0} activations";
 

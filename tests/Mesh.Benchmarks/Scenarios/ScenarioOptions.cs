@@ -12,7 +12,7 @@ internal sealed record ScenarioOptions
           --scale <factor>    multiplies every call and id count (default 1; e.g. 0.1)
           --runs <n>          runs per scenario and framework, frameworks alternating (default 3)
           --duration <s>      seconds of scenario 7 (default 10)
-          --nodes <n>         nodes per framework (default 1; multi-node needs the cluster, not yet available)
+          --nodes <n>         nodes per framework (default 1; with n > 1, n - 1 serving node processes on loopback and this process calling them)
           --out <dir>         where scenarios.json and benchmarks-throughput.svg go (default BenchmarkDotNet.Artifacts/scenarios)
         """;
 

@@ -16,8 +16,10 @@ internal static class ScenarioReport
     public static (string Json, string Svg) Write(IReadOnlyList<ScenarioOutcome> outcomes, ScenarioOptions options)
     {
         Directory.CreateDirectory(options.OutputDirectory);
-        string json = Path.Combine(options.OutputDirectory, JsonName);
-        string svg = Path.Combine(options.OutputDirectory, SvgName);
+        // Multi-node results go beside the single-node ones, not over them.
+        string suffix = options.Nodes == 1 ? string.Empty : $"-{options.Nodes}-nodes";
+        string json = Path.Combine(options.OutputDirectory, Path.GetFileNameWithoutExtension(JsonName) + suffix + ".json");
+        string svg = Path.Combine(options.OutputDirectory, Path.GetFileNameWithoutExtension(SvgName) + suffix + ".svg");
         File.WriteAllBytes(json, Json(outcomes, options));
         File.WriteAllText(svg, Svg(outcomes, options), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         return (json, svg);
