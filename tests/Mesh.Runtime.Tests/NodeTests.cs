@@ -160,6 +160,33 @@ public sealed class NodeTests
 
         Assert.Contains("[MeshActor(", error.Message, StringComparison.Ordinal);
     }
+    [Fact]
+    public async Task Stats_count_live_activations_and_every_call_run_even_by_deactivated_ones()
+    {
+        await using TestNode node = await TestNode.StartAsync(["probe"]);
+        IProbeActor a = node.Mesh.GetActor<IProbeActor>(TestNode.NewKey());
+        IProbeActor b = node.Mesh.GetActor<IProbeActor>(TestNode.NewKey());
+        Messaging.NodeStats before = node.Runtime.ReadStats();
+
+        for (int i = 0; i < 3; i++)
+        {
+            await a.IncrementAsync();
+        }
+
+        await b.IncrementAsync();
+        await b.AppendOneWayAsync(1);
+        int[] appended = await b.ReadAsync();
+        Assert.Equal([1], appended);
+        Assert.Equal(new Messaging.NodeStats(before.Activations + 2, before.Calls + 6), node.Runtime.ReadStats());
+
+        await a.DeactivateAsync();
+        while (node.Runtime.ReadStats().Activations != before.Activations + 1)
+        {
+            await Task.Delay(5, TestContext.Timeout);
+        }
+
+        Assert.Equal(new Messaging.NodeStats(before.Activations + 1, before.Calls + 7), node.Runtime.ReadStats());
+    }
 }
 
 public interface INotAContract : IMeshActor

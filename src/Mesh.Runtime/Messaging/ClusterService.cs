@@ -9,4 +9,7 @@ internal enum ClusterService : byte
 
     /// <summary>Membership: probes, indirect probes, joins, leaves and state exchanges.</summary>
     Membership = 2,
+
+    /// <summary>A node's own counters (activations, calls run), for the dashboard and the benchmarks.</summary>
+    Stats = 3,
 }

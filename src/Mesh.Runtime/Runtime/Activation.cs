@@ -27,6 +27,7 @@ internal sealed class Activation : IThreadPoolWorkItem
     private int _deactivationQueued;
     private int _inFlight;
     private long _lastActivity;
+    private long _calls;
     private IMeshActor? _instance;
     private AsyncServiceScope _scope;
     private Exception? _activationError;
@@ -56,6 +57,9 @@ internal sealed class Activation : IThreadPoolWorkItem
 
     public bool IsGone => Volatile.Read(ref _state) >= Deactivated;
 
+    /// <summary>Gets the calls and one-way messages this activation has run (read without a fence: a statistic).</summary>
+    public long Calls => Volatile.Read(ref _calls);
+
     /// <summary>Gets a task that completes when the activation has deactivated or failed to activate.</summary>
     public Task Gone => _gone.Task;
 
@@ -78,7 +82,7 @@ internal sealed class Activation : IThreadPoolWorkItem
             return true;
         }
 
-        ExitInline();
+        ReleaseInline();
         return false;
     }
 
@@ -99,7 +103,7 @@ internal sealed class Activation : IThreadPoolWorkItem
         // the queue (the constructor put it there), and everything queued since waits behind it.
         if (Volatile.Read(ref _state) != Created || !_queue.TryDequeue(out WorkItem? step))
         {
-            ExitInline();
+            ReleaseInline();
             return false;
         }
 
@@ -115,12 +119,20 @@ internal sealed class Activation : IThreadPoolWorkItem
             return true;
         }
 
-        ExitInline();
+        ReleaseInline();
         return false;
     }
 
     /// <summary>Ends a turn taken by <see cref="TryEnterInline"/>, then drains whatever was queued meanwhile.</summary>
     public void ExitInline()
+    {
+        // Inline turns are never reentrant, so the turn holder is the only writer.
+        _calls++;
+        ReleaseInline();
+    }
+
+    /// <summary>Gives back a turn taken inline, without counting a call.</summary>
+    private void ReleaseInline()
     {
         Volatile.Write(ref _lastActivity, Environment.TickCount64);
 
@@ -291,8 +303,10 @@ internal sealed class Activation : IThreadPoolWorkItem
                     continue;
                 }
 
-                if (IsReentrant && item is not DeactivateItem and not ActivateItem)
+                bool lifecycle = item is ActivateItem or DeactivateItem;
+                if (IsReentrant && !lifecycle)
                 {
+                    Interlocked.Increment(ref _calls);
                     Interlocked.Increment(ref _inFlight);
                     if (item.Execute(this))
                     {
@@ -300,6 +314,12 @@ internal sealed class Activation : IThreadPoolWorkItem
                     }
 
                     continue;
+                }
+
+                if (!lifecycle)
+                {
+                    // This thread holds the turn: the only writer.
+                    _calls++;
                 }
 
                 if (!item.Execute(this))

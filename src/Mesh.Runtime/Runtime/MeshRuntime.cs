@@ -27,6 +27,7 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
     private RoutingTable _routing;
     private Timer? _idleTimer;
     private volatile bool _stopping;
+    private long _retiredCalls;
 
     public MeshRuntime(IServiceProvider services, IOptions<MeshOptions> options, ILoggerFactory? loggerFactory = null)
     {
@@ -209,7 +210,26 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         return CreateActivation(id, contract);
     }
 
-    public void Remove(Activation activation) => _activations.TryRemove(new KeyValuePair<ActorId, Activation>(activation.Id, activation));
+    public void Remove(Activation activation)
+    {
+        if (_activations.TryRemove(new KeyValuePair<ActorId, Activation>(activation.Id, activation)))
+        {
+            Interlocked.Add(ref _retiredCalls, activation.Calls);
+        }
+    }
+
+    /// <summary>Reads this node's counters: live activations, and calls run by every activation it has had. A walk over
+    /// the activations, for the dashboard and stats requests (once a second or so), never on the call path.</summary>
+    public Messaging.NodeStats ReadStats()
+    {
+        long calls = Volatile.Read(ref _retiredCalls);
+        foreach (KeyValuePair<ActorId, Activation> entry in _activations)
+        {
+            calls += entry.Value.Calls;
+        }
+
+        return new Messaging.NodeStats(_activations.Count, calls);
+    }
 
     public IMeshActor CreateInstance(ActorImplementation implementation, IServiceProvider services, IActorContext context)
         => (IMeshActor)_factories.GetOrAdd(implementation.ImplementationType, static (_, i) => CreateFactory(i.ImplementationType), implementation)(services, context);
