@@ -34,6 +34,15 @@ public interface IMesh
     /// <summary>Gets this node as the cluster sees it.</summary>
     MeshNode Self { get; }
 
+    /// <summary>Gets every member this node knows of, itself included, with its status (up, suspect, down, left),
+    /// endpoint and capabilities. A node without an endpoint (<c>ListenOn</c>) is a cluster of one.</summary>
+    IReadOnlyList<MeshNode> Members { get; }
+
+    /// <summary>Raised after this node's cluster view changed (a member came up, was suspected, went down, left or
+    /// registered capabilities) and routing already follows the new view. Handlers run on the membership loop: keep
+    /// them short and never block in them.</summary>
+    event EventHandler<MembershipChangedEventArgs>? MembershipChanged;
+
     /// <summary>Gets the shard <paramref name="id"/> maps to: a stable hash of the id (XxHash3 of its UTF-8 bytes) modulo
     /// the cluster's shard count. The same on every node and in every run.</summary>
     /// <param name="id">An actor key.</param>

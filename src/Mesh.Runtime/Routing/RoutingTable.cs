@@ -28,14 +28,16 @@ internal sealed class RoutingTable
 
     public FrozenSet<string> AllCapabilities { get; }
 
-    /// <summary>Builds the table of <paramref name="members"/>: only members that are up serve shards.</summary>
+    /// <summary>Builds the table of <paramref name="members"/>: members that are up or suspect serve shards; down and
+    /// left ones do not.</summary>
     public static RoutingTable Build(IEnumerable<MeshNode> members, int shardCount, IShardStrategy strategy, long version)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
         var byCapability = new Dictionary<string, List<MeshNode>>(StringComparer.Ordinal);
         foreach (MeshNode member in members)
         {
-            if (member.Status != MeshNodeStatus.Up)
+            // A suspect keeps its shards until it is declared down: moving them on every missed probe would churn.
+            if (member.Status is not (MeshNodeStatus.Up or MeshNodeStatus.Suspect))
             {
                 continue;
             }

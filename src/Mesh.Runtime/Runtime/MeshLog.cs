@@ -29,4 +29,7 @@ internal sealed partial class MeshLog
 
     [LoggerMessage(6, LogLevel.Warning, "{Count} activations did not deactivate within the shutdown timeout of {Timeout}")]
     public partial void ShutdownTimedOut(int count, TimeSpan timeout);
+
+    [LoggerMessage(7, LogLevel.Warning, "A MembershipChanged handler failed on {Kind} of {Node}")]
+    public partial void MembershipHandlerFailed(MembershipChangeKind kind, string node, Exception exception);
 }

@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Mesh.Infrastructure;
+using Mesh.Membership;
 using Mesh.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,8 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
     private readonly IShardStrategy _shardStrategy;
     private FrozenSet<string> _capabilities = FrozenSet<string>.Empty;
     private MeshNode _self;
+    private MeshNode[] _members;
+    private long _membershipVersion;
     private RoutingTable _routing;
     private Timer? _idleTimer;
     private volatile bool _stopping;
@@ -52,8 +55,23 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
             endpoint: null,
             _capabilities,
             MeshNodeStatus.Up);
-        _routing = RoutingTable.Build([_self], ShardCount, _shardStrategy, version: 1);
+        _members = [_self];
+        _routing = RoutingTable.Build(_members, ShardCount, _shardStrategy, version: 1);
     }
+
+    /// <inheritdoc/>
+    public event EventHandler<MembershipChangedEventArgs>? MembershipChanged;
+
+    /// <summary>Gets or sets what tells the cluster about this node's capabilities when they change at run time (the
+    /// membership service once the node listens); null on a node without an endpoint.</summary>
+    internal ICapabilityAnnouncer? Announcer { get; set; }
+
+    /// <summary>Gets or sets how this node reaches the others (set by the hosted service once the node listens); null
+    /// on a node without an endpoint.</summary>
+    internal Messaging.IPeerNetwork? Network { get; set; }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<MeshNode> Members => Volatile.Read(ref _members);
 
     public int ShardCount { get; }
 
@@ -107,17 +125,97 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
             }
         }
 
+        FrozenSet<string> updatedCapabilities;
         lock (_capabilityGate)
         {
-            _capabilities = _capabilities.Union(added).ToFrozenSet(StringComparer.Ordinal);
+            _capabilities = updatedCapabilities = _capabilities.Union(added).ToFrozenSet(StringComparer.Ordinal);
             MeshNode self = _self;
-            var updated = new MeshNode(self.Name, self.Incarnation, self.Endpoint, _capabilities, self.Status);
-            RoutingTable table = RoutingTable.Build([updated], ShardCount, _shardStrategy, _routing.Version + 1);
+            var updated = new MeshNode(self.Name, self.Incarnation, self.Endpoint, updatedCapabilities, self.Status);
+            MeshNode[] members = ReplaceSelf(_members, updated);
+            RoutingTable table = RoutingTable.Build(members, ShardCount, _shardStrategy, _routing.Version + 1);
             Volatile.Write(ref _self, updated);
+            Volatile.Write(ref _members, members);
             Volatile.Write(ref _routing, table);
         }
 
-        return default;
+        // This node serves the new capabilities at once; the others route to it once the announcement reaches them.
+        return Announcer is { } announcer ? announcer.AnnounceCapabilitiesAsync(updatedCapabilities, cancellationToken) : default;
+    }
+
+    /// <summary>Adopts a new cluster view: rebuilds the owner tables, then raises <see cref="MembershipChanged"/> for
+    /// each change. Views older than the one in effect are ignored. Called by the membership service, one view at a
+    /// time.</summary>
+    /// <param name="snapshot">The view; its members include this node.</param>
+    /// <param name="changes">What changed since the previous view, in order.</param>
+    internal void ApplyMembership(MembershipSnapshot snapshot, IReadOnlyList<MembershipChangedEventArgs> changes)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(changes);
+        lock (_capabilityGate)
+        {
+            if (snapshot.Version <= _membershipVersion)
+            {
+                return;
+            }
+
+            // The membership service carries this node's capabilities as it announced them; a registration that is
+            // still being announced is already in effect here, so keep the local set.
+            MeshNode self = snapshot.Self;
+            if (!self.Capabilities.SetEquals(_capabilities))
+            {
+                self = new MeshNode(self.Name, self.Incarnation, self.Endpoint, _capabilities, self.Status);
+            }
+
+            MeshNode[] members = ReplaceSelf(snapshot.Members, self);
+            RoutingTable table = RoutingTable.Build(members, ShardCount, _shardStrategy, _routing.Version + 1);
+            _membershipVersion = snapshot.Version;
+            Volatile.Write(ref _self, self);
+            Volatile.Write(ref _members, members);
+            Volatile.Write(ref _routing, table);
+        }
+
+        EventHandler<MembershipChangedEventArgs>? handler = MembershipChanged;
+        if (handler is null)
+        {
+            return;
+        }
+
+        foreach (MembershipChangedEventArgs change in changes)
+        {
+            try
+            {
+                handler(this, change);
+            }
+            catch (Exception exception)
+            {
+                Log.MembershipHandlerFailed(change.Kind, change.Node.Name, exception);
+            }
+        }
+    }
+
+    private static MeshNode[] ReplaceSelf(IReadOnlyList<MeshNode> members, MeshNode self)
+    {
+        var builder = new List<MeshNode>(members.Count + 1);
+        bool found = false;
+        foreach (MeshNode member in members)
+        {
+            if (string.Equals(member.Name, self.Name, StringComparison.Ordinal))
+            {
+                builder.Add(self);
+                found = true;
+            }
+            else
+            {
+                builder.Add(member);
+            }
+        }
+
+        if (!found)
+        {
+            builder.Add(self);
+        }
+
+        return [.. builder];
     }
 
     private bool HasImplementation(string capability)
