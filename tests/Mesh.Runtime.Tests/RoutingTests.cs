@@ -78,12 +78,14 @@ public sealed class RoutingTests
     }
 
     [Fact]
-    public void Only_nodes_that_are_up_and_have_the_capability_are_candidates()
+    public void Only_nodes_that_are_up_or_suspect_and_have_the_capability_are_candidates()
     {
         MeshNode chat = new("chat-node", 1, "127.0.0.1:1", new[] { "chat" }.ToFrozenSet(), MeshNodeStatus.Up);
-        RoutingTable table = RoutingTable.Build([Node("a", MeshNodeStatus.Suspect), Node("b"), Node("c", MeshNodeStatus.Down), chat], 16, RendezvousShardStrategy.Instance, 1);
+        RoutingTable table = RoutingTable.Build(
+            [Node("a", MeshNodeStatus.Suspect), Node("b"), Node("c", MeshNodeStatus.Down), Node("d", MeshNodeStatus.Left), chat], 16, RendezvousShardStrategy.Instance, 1);
 
-        Assert.Equal(["b"], table.NodesFor("counter").Select(n => n.Name));
+        // A suspect keeps its shards until it is declared down; down and left members serve nothing.
+        Assert.Equal(["a", "b"], table.NodesFor("counter").Select(n => n.Name));
         Assert.Equal(["chat-node"], table.NodesFor("chat").Select(n => n.Name));
         Assert.Empty(table.NodesFor("game"));
         Assert.Null(table.OwnerOf("game", 3));
