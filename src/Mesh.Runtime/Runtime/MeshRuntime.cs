@@ -49,8 +49,10 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         _capabilities = value.Capabilities.ToFrozenSet(StringComparer.Ordinal);
         _shardStrategy = services.GetService<IShardStrategy>() ?? RendezvousShardStrategy.Instance;
         ShardCount = value.ShardCount;
+        // The incarnation tells this start of the node from any earlier one with the same name: a node restarted on
+        // the same address is a new member, never the old one come back.
         _self = new MeshNode(
-            $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{Random.Shared.Next():x8}",
+            value.NodeName ?? $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{Random.Shared.Next():x8}",
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             endpoint: null,
             _capabilities,
@@ -130,16 +132,23 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         {
             _capabilities = updatedCapabilities = _capabilities.Union(added).ToFrozenSet(StringComparer.Ordinal);
             MeshNode self = _self;
-            var updated = new MeshNode(self.Name, self.Incarnation, self.Endpoint, updatedCapabilities, self.Status);
-            MeshNode[] members = ReplaceSelf(_members, updated);
-            RoutingTable table = RoutingTable.Build(members, ShardCount, _shardStrategy, _routing.Version + 1);
-            Volatile.Write(ref _self, updated);
-            Volatile.Write(ref _members, members);
-            Volatile.Write(ref _routing, table);
+            Publish(new MeshNode(self.Name, self.Incarnation, self.Endpoint, updatedCapabilities, self.Status), _members);
         }
 
         // This node serves the new capabilities at once; the others route to it once the announcement reaches them.
         return Announcer is { } announcer ? announcer.AnnounceCapabilitiesAsync(updatedCapabilities, cancellationToken) : default;
+    }
+
+    /// <summary>Records the endpoint other nodes reach this one at, once it listens.</summary>
+    /// <param name="endpoint">The advertised "host:port".</param>
+    internal void SetEndpoint(string endpoint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        lock (_capabilityGate)
+        {
+            MeshNode self = _self;
+            Publish(new MeshNode(self.Name, self.Incarnation, endpoint, self.Capabilities, self.Status), _members);
+        }
     }
 
     /// <summary>Adopts a new cluster view: rebuilds the owner tables, then raises <see cref="MembershipChanged"/> for
@@ -166,12 +175,8 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
                 self = new MeshNode(self.Name, self.Incarnation, self.Endpoint, _capabilities, self.Status);
             }
 
-            MeshNode[] members = ReplaceSelf(snapshot.Members, self);
-            RoutingTable table = RoutingTable.Build(members, ShardCount, _shardStrategy, _routing.Version + 1);
             _membershipVersion = snapshot.Version;
-            Volatile.Write(ref _self, self);
-            Volatile.Write(ref _members, members);
-            Volatile.Write(ref _routing, table);
+            Publish(self, snapshot.Members);
         }
 
         EventHandler<MembershipChangedEventArgs>? handler = MembershipChanged;
@@ -191,6 +196,17 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
                 Log.MembershipHandlerFailed(change.Kind, change.Node.Name, exception);
             }
         }
+    }
+
+    // Callers hold _capabilityGate. Readers (routing on every call) read the three fields without a lock: each is
+    // replaced whole, and a call that sees a table one version old is corrected by the owner (forward or retry).
+    private void Publish(MeshNode self, IReadOnlyList<MeshNode> members)
+    {
+        MeshNode[] updated = ReplaceSelf(members, self);
+        RoutingTable table = RoutingTable.Build(updated, ShardCount, _shardStrategy, _routing.Version + 1);
+        Volatile.Write(ref _self, self);
+        Volatile.Write(ref _members, updated);
+        Volatile.Write(ref _routing, table);
     }
 
     private static MeshNode[] ReplaceSelf(IReadOnlyList<MeshNode> members, MeshNode self)
