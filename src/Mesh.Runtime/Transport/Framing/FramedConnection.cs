@@ -26,7 +26,7 @@ namespace Mesh.Transport.Framing;
 /// a pooled copy of their response, and calls the handler. A malformed or oversized frame is logged, counted and closes
 /// this connection only; its requests in flight fail with <see cref="ConnectionClosedException"/>.</para>
 /// </remarks>
-internal sealed class FramedConnection : IAsyncDisposable
+internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposable
 {
     private const int Open = 0;
     private const int Closing = 1;
@@ -81,6 +81,9 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// <summary>Gets who the peer proved to be.</summary>
     public PeerIdentity Peer => _transport.Peer;
 
+    /// <summary>Gets a value indicating whether the connection takes new requests (it is neither closing nor closed).</summary>
+    public bool IsOpen => Volatile.Read(ref _state) == Open;
+
     /// <summary>Gets why the connection closed, once it has.</summary>
     public ConnectionClosedException? CloseReason => Volatile.Read(ref _closeReason);
 
@@ -122,9 +125,16 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     /// <summary>Sends a request and waits for its response for at most <paramref name="timeout"/>.</summary>
     /// <inheritdoc cref="RequestAsync(ReadOnlySpan{byte}, CancellationToken)"/>
-    public ValueTask<FramePayload> RequestAsync(ReadOnlySpan<byte> payload, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask<FramePayload> RequestAsync(ReadOnlySpan<byte> payload, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        RequestAsync(default, payload, timeout, cancellationToken);
+
+    /// <summary>Sends a request whose payload is <paramref name="head"/> followed by <paramref name="body"/> (a service
+    /// byte before a message, without copying them together first) and waits for its response for at most
+    /// <paramref name="timeout"/>.</summary>
+    /// <inheritdoc cref="RequestAsync(ReadOnlySpan{byte}, CancellationToken)"/>
+    public ValueTask<FramePayload> RequestAsync(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        CheckPayloadLength(payload.Length);
+        CheckPayloadLength(head.Length + body.Length);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<FramePayload>(cancellationToken);
@@ -142,7 +152,8 @@ internal sealed class FramedConnection : IAsyncDisposable
         request.RegisterCancellation(cancellationToken);
 
         OutboundFrame frame = RentFrame(FrameKind.Request, id);
-        frame.Write(payload);
+        frame.Write(head);
+        frame.Write(body);
         if (!TryEnqueue(frame))
         {
             _ = EnqueueRequestWhenSpaceAsync(frame, cancellationToken);
@@ -162,16 +173,22 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting for room in the send queue.</param>
     /// <returns>A task that completes at once, or once the send queue has room (backpressure).</returns>
     /// <exception cref="ConnectionClosedException">The connection is closing or closed.</exception>
-    public ValueTask SendOneWayAsync(ReadOnlySpan<byte> payload, CancellationToken cancellationToken = default)
+    public ValueTask SendOneWayAsync(ReadOnlySpan<byte> payload, CancellationToken cancellationToken = default) =>
+        SendOneWayAsync(default, payload, cancellationToken);
+
+    /// <summary>Sends a one-way message whose payload is <paramref name="head"/> followed by <paramref name="body"/>.</summary>
+    /// <inheritdoc cref="SendOneWayAsync(ReadOnlySpan{byte}, CancellationToken)"/>
+    public ValueTask SendOneWayAsync(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, CancellationToken cancellationToken = default)
     {
-        CheckPayloadLength(payload.Length);
+        CheckPayloadLength(head.Length + body.Length);
         if (Volatile.Read(ref _state) != Open)
         {
             return ValueTask.FromException(ClosedError());
         }
 
         OutboundFrame frame = RentFrame(FrameKind.OneWay, 0);
-        frame.Write(payload);
+        frame.Write(head);
+        frame.Write(body);
         return TryEnqueue(frame) ? default : EnqueueWhenSpaceAsync(frame, cancellationToken);
     }
 
@@ -199,10 +216,21 @@ internal sealed class FramedConnection : IAsyncDisposable
         return new DeferredResponse(this, frame, id);
     }
 
+    /// <inheritdoc/>
+    void IDeferredResponseOwner.Clear(IBufferWriter<byte> writer, long id)
+    {
+        var frame = (OutboundFrame)writer;
+        if (Volatile.Read(ref frame.DeferralId) == id)
+        {
+            frame.Clear();
+        }
+    }
+
     /// <summary>Sends a deferred response (or an error frame with <paramref name="error"/>); called by
     /// <see cref="DeferredResponse"/>.</summary>
-    internal void CompleteDeferred(OutboundFrame frame, long id, string? error)
+    void IDeferredResponseOwner.Complete(IBufferWriter<byte> writer, long id, string? error)
     {
+        var frame = (OutboundFrame)writer;
         if (Interlocked.CompareExchange(ref frame.DeferralId, 0, id) != id)
         {
             throw new InvalidOperationException("The deferred response was completed already.");
