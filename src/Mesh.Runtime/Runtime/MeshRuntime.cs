@@ -98,6 +98,10 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
 
     public IReadOnlySet<string> Capabilities => Volatile.Read(ref _capabilities);
 
+    /// <summary>Gets a value indicating whether the node is stopping: it takes no new activations and answers remote
+    /// calls with <see cref="Messaging.CallStatus.ShuttingDown"/>.</summary>
+    public bool IsStopping => _stopping;
+
     /// <summary>Gets the number of live activations.</summary>
     public int ActivationCount => _activations.Count;
 
@@ -106,7 +110,7 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ActorContract contract = ContractCache<T>.Get();
-        return (T)contract.CreateProxy(new LocalActorReference(this, contract, contract.CreateId(id)));
+        return (T)contract.CreateProxy(new RoutedActorReference(this, contract, contract.CreateId(id)));
     }
 
     public ValueTask RegisterCapabilitiesAsync(IEnumerable<string> capabilities, CancellationToken cancellationToken = default)
@@ -179,6 +183,8 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
             Publish(self, snapshot.Members);
         }
 
+        DeactivateMoved(Routing);
+
         EventHandler<MembershipChangedEventArgs>? handler = MembershipChanged;
         if (handler is null)
         {
@@ -207,6 +213,40 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         Volatile.Write(ref _self, self);
         Volatile.Write(ref _members, updated);
         Volatile.Write(ref _routing, table);
+    }
+
+    /// <summary>Gets whether <paramref name="node"/> is this node (by name: the routing table holds the same instance
+    /// as <see cref="Self"/> or, briefly during an update, its predecessor).</summary>
+    public bool IsSelf(MeshNode node)
+    {
+        MeshNode self = Volatile.Read(ref _self);
+        return ReferenceEquals(node, self) || string.Equals(node.Name, self.Name, StringComparison.Ordinal);
+    }
+
+    /// <summary>Gets whether the current view makes this node the owner of <paramref name="id"/>.</summary>
+    public bool OwnsLocally(ActorId id) => OwnsIn(Routing, id);
+
+    private bool OwnsIn(RoutingTable table, ActorId id) =>
+        table.OwnerOf(id.Capability, table.ShardFor(id.Key)) is { } owner && IsSelf(owner);
+
+    /// <summary>Rebalancing: deactivates (drain, then deactivate) every activation whose id <paramref name="table"/> gives
+    /// to another node, so that the next call activates it on its new owner.</summary>
+    private void DeactivateMoved(RoutingTable table)
+    {
+        int moved = 0;
+        foreach (KeyValuePair<ActorId, Activation> entry in _activations)
+        {
+            if (!entry.Value.IsGone && !OwnsIn(table, entry.Key))
+            {
+                entry.Value.RequestDeactivation(DeactivationReason.Rebalanced);
+                moved++;
+            }
+        }
+
+        if (moved > 0)
+        {
+            Messaging.MessagingLog.Rebalancing(Log.Logger, moved, table.Version);
+        }
     }
 
     private static MeshNode[] ReplaceSelf(IReadOnlyList<MeshNode> members, MeshNode self)
