@@ -46,6 +46,10 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     private readonly ConcurrentDictionary<long, TaskCompletionSource<bool>> _indirectProbes = new();
     private readonly ConcurrentQueue<(MembershipSnapshot Snapshot, MembershipChangedEventArgs[] Changes)> _views = new();
     private readonly CancellationTokenSource _stop = new();
+
+    // Kept apart from _stop: work that starts after disposal (a late message) still reads a cancelled token, where
+    // _stop.Token would throw. The source is always cancelled before it is disposed.
+    private readonly CancellationToken _stopping;
     private MemberUpdate _self;
     private MeshNode _selfNode;
     private MembershipSnapshot _current;
@@ -89,6 +93,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         _selfNode = ToNode(_self);
         _version = 1;
         _current = new MembershipSnapshot(_version, _selfNode, [_selfNode]);
+        _stopping = _stop.Token;
     }
 
     /// <summary>Gets the current view.</summary>
@@ -121,7 +126,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
             throw refusal;
         }
 
-        CancellationToken stopping = _stop.Token;
+        CancellationToken stopping = _stopping;
         _loops = Task.WhenAll(
             Task.Run(() => RunLoopAsync("probe", _settings.ProbeInterval, ProbeRoundAsync, stopping), CancellationToken.None),
             Task.Run(() => RunLoopAsync("sync", _settings.SyncInterval, SyncRoundAsync, stopping), CancellationToken.None),
@@ -373,7 +378,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         catch (MeshMembershipException refusal)
         {
             MembershipLog.JoinRefused(_logger, seed, refusal.Message);
-            _refusal ??= refusal;
+            Interlocked.CompareExchange(ref _refusal, refusal, null);
         }
         catch (Exception exception) when (IsPeerFailure(exception, cancellationToken))
         {
@@ -448,6 +453,11 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
 
         if (message.Sender != SelfId)
         {
+            if (message.IsJoin)
+            {
+                MembershipLog.JoinedThroughThisNode(_logger, message.Sender.ToString(), peer.Subject);
+            }
+
             Merge(message.Updates);
         }
 
@@ -550,7 +560,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         }
 
         // Off the read loop: the probe waits up to a probe timeout, which must not hold up the requester's connection.
-        _ = Task.Run(() => ServeIndirectProbeAsync(request, _stop.Token), CancellationToken.None);
+        _ = Task.Run(() => ServeIndirectProbeAsync(request, _stopping), CancellationToken.None);
     }
 
     private async Task ServeIndirectProbeAsync(MembershipMessage request, CancellationToken cancellationToken)
@@ -604,12 +614,20 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         }
     }
 
+    /// <summary>Runs <paramref name="round"/> every <paramref name="interval"/>, the first one interval after start
+    /// (start did the first join and state exchange); a round that takes longer delays the next, never overlaps it.</summary>
     private async Task RunLoopAsync(string name, TimeSpan interval, Func<CancellationToken, Task> round, CancellationToken cancellationToken)
     {
         try
         {
+            TimeSpan wait = interval;
             while (!cancellationToken.IsCancellationRequested)
             {
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                }
+
                 long started = _time.GetTimestamp();
                 try
                 {
@@ -620,11 +638,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
                     MembershipLog.LoopFailed(_logger, name, interval, exception);
                 }
 
-                TimeSpan wait = interval - _time.GetElapsedTime(started);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
-                }
+                wait = interval - _time.GetElapsedTime(started);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -643,19 +657,8 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         await _loops.ConfigureAwait(false);
     }
 
-    private MembershipMessage Decode(ReadOnlySequence<byte> payload, string peer)
-    {
-        try
-        {
-            return MembershipCodec.Read(payload);
-        }
-        catch (MeshProtocolException exception)
-        {
-            Metrics.Malformed();
-            MembershipLog.MalformedMessage(_logger, peer, exception);
-            throw;
-        }
-    }
+    private MembershipMessage Decode(ReadOnlySequence<byte> payload, string peer) =>
+        payload.IsSingleSegment ? Decode(payload.FirstSpan, peer) : Decode(payload.ToArray(), peer);
 
     private MembershipMessage Decode(ReadOnlySpan<byte> payload, string peer)
     {
