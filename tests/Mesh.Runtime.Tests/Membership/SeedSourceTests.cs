@@ -50,6 +50,18 @@ public sealed class SeedSourceTests
     }
 
     [Fact]
+    public async Task A_dns_lookup_that_never_answers_counts_as_failed_after_the_resolve_timeout()
+    {
+        var never = new TaskCompletionSource<IPAddress[]>();
+        var source = new DnsSeedSource("slow.example", 7400, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1), TimeProvider.System, NullLogger.Instance, (_, _) => never.Task);
+
+        Task<IReadOnlyList<string>> seeds = source.GetSeedsAsync(CancellationToken.None).AsTask();
+
+        Assert.Same(seeds, await Task.WhenAny(seeds, Task.Delay(DnsSeedSource.ResolveTimeout * 4)));
+        Assert.Empty(await seeds);
+    }
+
+    [Fact]
     public async Task Static_seeds_and_dns_discovery_combine_without_duplicates()
     {
         MembershipSettings settings = new MembershipCluster().Settings("node-0", "127.0.0.1:7400", ["127.0.0.1:7411", "10.0.0.1:7400"]) with { DnsDiscoveryHost = "localhost", DnsDiscoveryPort = 7411 };
