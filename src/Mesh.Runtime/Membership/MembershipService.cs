@@ -96,6 +96,30 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         _stopping = _stop.Token;
     }
 
+    /// <summary>Creates the membership of a node that listens: its settings from <paramref name="options"/>, its seeds
+    /// from the static list and DNS discovery, its views applied to <paramref name="runtime"/>, and the runtime's
+    /// capability registrations announced through it. Start it with <see cref="StartAsync"/> once the node accepts
+    /// connections, and register it as the handler of <see cref="ClusterService.Membership"/>.</summary>
+    /// <param name="runtime">The node.</param>
+    /// <param name="network">How the node reaches the others.</param>
+    /// <param name="options">The node's options.</param>
+    /// <param name="advertisedEndpoint">The <c>host:port</c> other nodes reach this node on.</param>
+    /// <param name="loggerFactory">Where membership logs (category <c>Mesh.Membership</c>).</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null.</param>
+    public static MembershipService Create(Runtime.MeshRuntime runtime, IPeerNetwork network, MeshOptions options, string advertisedEndpoint, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        MeshNode self = runtime.Self;
+        MembershipSettings settings = MembershipSettings.From(options, options.NodeName ?? self.Name, self.Incarnation, advertisedEndpoint, runtime.Capabilities);
+        ILogger logger = loggerFactory.CreateLogger("Mesh.Membership");
+        TimeProvider time = timeProvider ?? TimeProvider.System;
+        var service = new MembershipService(network, settings, SeedSource.From(settings, time, logger), runtime.ApplyMembership, logger, time);
+        runtime.Announcer = service;
+        return service;
+    }
+
     /// <summary>Gets the current view.</summary>
     public MembershipSnapshot Current => Volatile.Read(ref _current);
 

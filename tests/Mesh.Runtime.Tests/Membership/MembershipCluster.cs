@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
-using System.Diagnostics;
 using Mesh.Membership;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
@@ -81,20 +80,9 @@ internal sealed class MembershipCluster : IAsyncDisposable
 
     public async Task<TimeSpan> WaitUntilAsync(Func<bool> condition, string what, TimeSpan deadline)
     {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > deadline)
-            {
-                string views = string.Join(Environment.NewLine, _members.Select(m => $"{m.Name}: {string.Join(", ", m.Current.Members)}"));
-                Assert.Fail($"Not true within {deadline}: {what}.{Environment.NewLine}{views}");
-            }
-
-            await Task.Delay(10);
-        }
-
-        _output?.WriteLine($"{what}: {clock.Elapsed.TotalMilliseconds:F0} ms");
-        return clock.Elapsed;
+        TimeSpan elapsed = await Poll.UntilAsync(condition, what, deadline, () => string.Join(Environment.NewLine, _members.Select(m => $"{m.Name}: {string.Join(", ", m.Current.Members)}")));
+        _output?.WriteLine($"{what}: {elapsed.TotalMilliseconds:F0} ms");
+        return elapsed;
     }
 
     public async ValueTask DisposeAsync()
@@ -103,6 +91,28 @@ internal sealed class MembershipCluster : IAsyncDisposable
         {
             await member.Service.DisposeAsync();
         }
+    }
+}
+
+/// <summary>Waits for conditions with a deadline.</summary>
+internal static class Poll
+{
+    /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds; fails the test with <paramref name="what"/>
+    /// and <paramref name="describe"/>'s account of the state after <paramref name="deadline"/>.</summary>
+    public static async Task<TimeSpan> UntilAsync(Func<bool> condition, string what, TimeSpan deadline, Func<string>? describe = null)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > deadline)
+            {
+                Assert.Fail($"Not true within {deadline}: {what}.{Environment.NewLine}{describe?.Invoke()}");
+            }
+
+            await Task.Delay(10);
+        }
+
+        return clock.Elapsed;
     }
 }
 
