@@ -229,7 +229,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
             case MembershipMessageType.Ping:
             case MembershipMessageType.Gossip:
                 Merge(message.Updates);
-                MembershipCodec.Write(response, BuildMessage(MembershipMessageType.Ack));
+                MembershipCodec.Write(response, BuildMessage(MembershipMessageType.Ack, peer: message.Sender));
                 break;
             case MembershipMessageType.Sync:
                 HandleSync(message, response, peer);
@@ -703,7 +703,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     private static bool IsPeerFailure(Exception exception, CancellationToken cancellationToken) =>
         exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
 
-    private MembershipMessage BuildMessage(MembershipMessageType type, MemberId target = default, string targetEndpoint = "", long sequence = 0, bool reached = false)
+    private MembershipMessage BuildMessage(MembershipMessageType type, MemberId target = default, string targetEndpoint = "", long sequence = 0, bool reached = false, MemberId peer = default)
     {
         lock (_gate)
         {
@@ -716,7 +716,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
                 ReplyTo = _settings.AdvertisedEndpoint,
                 Sequence = sequence,
                 Reached = reached,
-                Updates = Piggyback(),
+                Updates = Piggyback(peer),
             };
         }
     }
@@ -1032,13 +1032,21 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     }
 
     /// <summary>The updates to piggyback on one message: those sent the fewest times first, each retired after
-    /// λ·log2(n + 1) sends. A node that left always adds its leave, so whoever still probes it learns at once.</summary>
-    private List<MemberUpdate> Piggyback()
+    /// λ·log2(n + 1) sends. A node that left always adds its leave, so whoever still probes it learns at once; an
+    /// answer to a member this node suspects or holds down tells it so, so that it refutes at once even when the news
+    /// has long been retired from gossip (a healed partition).</summary>
+    private List<MemberUpdate> Piggyback(MemberId peer = default)
     {
-        var updates = new List<MemberUpdate>(Math.Min(_broadcasts.Count + 1, MembershipSettings.MaxUpdatesPerMessage));
+        var updates = new List<MemberUpdate>(Math.Min(_broadcasts.Count + 2, MembershipSettings.MaxUpdatesPerMessage + 2));
         if (_left)
         {
             updates.Add(_self);
+        }
+
+        if (peer.Name is not null && _members.TryGetValue(peer.Name, out Member? about) && about.State.Incarnation == peer.Incarnation
+            && about.State.Status is MeshNodeStatus.Suspect or MeshNodeStatus.Down)
+        {
+            updates.Add(about.State);
         }
 
         if (_broadcasts.Count == 0)

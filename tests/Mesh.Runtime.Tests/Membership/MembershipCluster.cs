@@ -29,7 +29,7 @@ internal sealed class MembershipCluster : IAsyncDisposable
 
     public TestMember this[int index] => _members[index];
 
-    /// <summary>Settings for tests: probes every 50 ms, a suspect has 1 s to refute, state exchanges every second.</summary>
+    /// <summary>Settings for tests: probes every 100 ms, a suspect has 1 s to refute, state exchanges every second.</summary>
     public MembershipSettings Settings(string name, string endpoint, IEnumerable<string>? seeds = null, string[]? capabilities = null) => new()
     {
         NodeName = name,
@@ -38,7 +38,7 @@ internal sealed class MembershipCluster : IAsyncDisposable
         Capabilities = (capabilities ?? ["counter"]).ToFrozenSet(StringComparer.Ordinal),
         ClusterName = "test",
         ShardCount = 64,
-        ProbeInterval = TimeSpan.FromMilliseconds(50),
+        ProbeInterval = TimeSpan.FromMilliseconds(100),
         ProbeTimeout = TimeSpan.FromMilliseconds(60),
         IndirectProbes = 3,
         SuspicionTimeout = TimeSpan.FromSeconds(1),

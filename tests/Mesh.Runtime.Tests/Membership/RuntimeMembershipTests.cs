@@ -37,7 +37,7 @@ public sealed class RuntimeMembershipTests
     {
         MeshOptions options = node.Services.GetRequiredService<IOptions<MeshOptions>>().Value;
         var copy = new MeshOptions { NodeName = name, ClusterName = options.ClusterName, ShardCount = options.ShardCount };
-        copy.Membership.ProbeInterval = TimeSpan.FromMilliseconds(50);
+        copy.Membership.ProbeInterval = TimeSpan.FromMilliseconds(100);
         copy.Membership.ProbeTimeout = TimeSpan.FromMilliseconds(60);
         copy.Membership.JoinRetryInterval = TimeSpan.FromMilliseconds(100);
         foreach (string seed in seeds)
