@@ -35,6 +35,7 @@ internal static class QuicCredentials
             KeepAliveInterval = options.KeepAliveInterval,
             MaxSendBatchBytes = options.MaxSendBatchBytes,
             MaxBidirectionalStreams = options.MaxStreamsPerConnection,
+            SendWindowBytes = options.SendWindowBytes,
         };
         foreach (string pin in credentials.PinnedThumbprints)
         {
