@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using Mesh.Transport.Tests.Security;
 using Xunit.Abstractions;
@@ -31,21 +30,12 @@ public sealed class QuicAllocationTests(ITestOutputHelper output)
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await using ITransportConnection outbound = await client.Transport.ConnectAsync(server.EndPoint, timeout.Token);
         await using ITransportConnection inbound = (await server.Listener!.AcceptAsync(timeout.Token))!;
-        Task echo = EchoAsync(inbound, timeout.Token);
+        Task echo = AllocationMeter.EchoAsync(inbound, timeout.Token);
         byte[] message = new byte[MessageSize];
         await BurstsAsync(outbound, message, WarmupBursts, timeout.Token);
 
-        // The least of several batches is the per-message cost: whatever the runtime allocates now and then (a thread
-        // pool thread injected on a busy machine, timers) shows in some batches, a per-message allocation in all.
-        double least = double.MaxValue;
-        for (int batch = 0; batch < Batches; batch++)
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            await BurstsAsync(outbound, message, BurstsPerBatch, timeout.Token);
-            double perMessage = (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / (BurstsPerBatch * Burst);
-            output.WriteLine($"batch {batch}: {perMessage:0.00} B per {MessageSize}-byte message echoed (process-wide)");
-            least = Math.Min(least, perMessage);
-        }
+        double least = await AllocationMeter.LeastBytesPerItemAsync(
+            () => BurstsAsync(outbound, message, BurstsPerBatch, timeout.Token), Batches, BurstsPerBatch * Burst, $"{MessageSize}-byte message echoed", output);
 
         await outbound.Output.CompleteAsync();
         await echo.WaitAsync(timeout.Token);
@@ -74,25 +64,6 @@ public sealed class QuicAllocationTests(ITestOutputHelper output)
                 received += take;
                 connection.Input.AdvanceTo(result.Buffer.GetPosition(take));
                 Assert.False(result.IsCompleted && received < expected, "The echo ended early.");
-            }
-        }
-    }
-
-    private static async Task EchoAsync(ITransportConnection connection, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            ReadResult result = await connection.Input.ReadAsync(cancellationToken);
-            foreach (ReadOnlyMemory<byte> segment in result.Buffer)
-            {
-                connection.Output.Write(segment.Span);
-            }
-
-            connection.Input.AdvanceTo(result.Buffer.End);
-            await connection.Output.FlushAsync(cancellationToken);
-            if (result.IsCompleted)
-            {
-                return;
             }
         }
     }
