@@ -16,8 +16,10 @@ namespace Mesh.Cluster.TestNode;
 /// <list type="table">
 /// <item><term><c>ping</c></term><description><c>PONG name</c></description></item>
 /// <item><term><c>call cap id</c></term><description><c>OK node value ms</c> or <c>ERROR ExceptionType message</c></description></item>
-/// <item><term><c>calls cap count concurrency prefix</c></term><description>ids <c>prefix-0</c> .. <c>prefix-(count-1)</c>
-/// once each: <c>CALLS ok= errors= hangs= misrouted= min= max= ms= nodes=a:n,b:m errors_by_type=T:n</c></description></item>
+/// <item><term><c>calls cap count concurrency prefix [owners]</c></term><description>ids <c>prefix-0</c> ..
+/// <c>prefix-(count-1)</c> once each, or only those whose owner in this node's view is one of the comma-separated
+/// <c>owners</c>: <c>CALLS ok= errors= hangs= misrouted= skipped= min= max= ms= nodes=a:n,b:m errors_by_type=T:n</c>
+/// (<c>misrouted</c>: answered by another node than the owner in this node's view)</description></item>
 /// <item><term><c>run cap prefix ids milliseconds concurrency</c></term><description>calls those ids round-robin for that
 /// long: <c>RUN ok= errors= hangs= max_ms= first_error_ms= last_error_ms= nodes= errors_by_type=</c> (times from the
 /// start of the run; -1 when there was no error)</description></item>
@@ -127,7 +129,7 @@ internal sealed class CommandProcessor
     {
         "ping" => Task.FromResult($"PONG {_mesh.Self.Name}"),
         "call" when words.Length == 3 => CallOneAsync(words[1], words[2]),
-        "calls" when words.Length == 5 => CallManyAsync(words[1], Int(words[2]), Int(words[3]), words[4]),
+        "calls" when words.Length is 5 or 6 => CallManyAsync(words[1], Int(words[2]), Int(words[3]), words[4], words.Length == 6 ? words[5].Split(',') : null),
         "run" when words.Length == 6 => RunLoadAsync(words[1], words[2], Int(words[3]), Int(words[4]), Int(words[5])),
         "members" => Task.FromResult(Members()),
         "owners" when words.Length == 2 => Task.FromResult(Owners(words[1])),
@@ -174,13 +176,14 @@ internal sealed class CommandProcessor
             : $"ERROR {outcome.Error} {OneLine(outcome.Message ?? "")}";
     }
 
-    private async Task<string> CallManyAsync(string capability, int count, int concurrency, string prefix)
+    private async Task<string> CallManyAsync(string capability, int count, int concurrency, string prefix, string[]? owners)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         var tally = new Tally();
         long started = Stopwatch.GetTimestamp();
         int next = -1;
+        int skipped = 0;
         var workers = new Task[Math.Min(concurrency, count)];
         for (int w = 0; w < workers.Length; w++)
         {
@@ -190,6 +193,12 @@ internal sealed class CommandProcessor
                 while ((i = Interlocked.Increment(ref next)) < count)
                 {
                     string id = string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i}");
+                    if (owners is not null && Array.IndexOf(owners, _mesh.OwnerOf(capability, id)?.Name) < 0)
+                    {
+                        Interlocked.Increment(ref skipped);
+                        continue;
+                    }
+
                     Outcome outcome = await GuardedCallAsync(capability, id).ConfigureAwait(false);
                     string? expected = _mesh.OwnerOf(capability, id)?.Name;
                     tally.Add(outcome, misrouted: outcome.Answer is { } a && !string.Equals(a.Node, expected, StringComparison.Ordinal), sinceStart: default);
@@ -199,7 +208,7 @@ internal sealed class CommandProcessor
 
         await Task.WhenAll(workers).ConfigureAwait(false);
         long elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return $"CALLS ok={tally.Ok} errors={tally.Errors} hangs={tally.Hangs} misrouted={tally.Misrouted} min={tally.MinValue} max={tally.MaxValue} ms={elapsed} nodes={tally.Nodes()} errors_by_type={tally.ErrorTypes()}";
+        return $"CALLS ok={tally.Ok} errors={tally.Errors} hangs={tally.Hangs} misrouted={tally.Misrouted} skipped={skipped} min={tally.MinValue} max={tally.MaxValue} ms={elapsed} nodes={tally.Nodes()} errors_by_type={tally.ErrorTypes()}";
     }
 
     private async Task<string> RunLoadAsync(string capability, string prefix, int ids, int milliseconds, int concurrency)
