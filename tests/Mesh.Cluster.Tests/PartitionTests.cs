@@ -65,8 +65,8 @@ public sealed class PartitionTests(ITestOutputHelper output) : ClusterTest(outpu
 
         // Once each side has declared the other gone, it serves every id itself: the ids of the other side are
         // activated a second time here (the duplicates the healing must resolve).
-        TimeSpan detectA = await Cluster.WaitForViewAsync(sideA, sideA, Bounds.FailureDetection, "side A sees only itself Up");
-        TimeSpan detectB = await Cluster.WaitForViewAsync(sideB, sideB, Bounds.FailureDetection, "side B sees only itself Up");
+        TimeSpan detectA = await Cluster.WaitForViewAsync(sideA, sideA, Bounds.FailureDetection, "side A sees only itself Up, the other side Down");
+        TimeSpan detectB = await Cluster.WaitForViewAsync(sideB, sideB, Bounds.FailureDetection, "side B sees only itself Up, the other side Down");
         Cluster.Log($"partition detected: side A after {detectA.TotalSeconds:0.0} s, side B after {detectB.TotalSeconds:0.0} s more");
         foreach ((NodeProcess caller, NodeProcess[] side) in new[] { (sideA[0], sideA), (sideB[0], sideB) })
         {

@@ -188,20 +188,22 @@ internal sealed class TestCluster : IAsyncLifetime, IAsyncDisposable
     public static string Describe(Dictionary<string, List<Member>> views) =>
         string.Join("; ", views.Select(static v => $"{v.Key} sees [{string.Join(' ', v.Value)}]"));
 
-    /// <summary>Waits until each of <paramref name="nodes"/> lists exactly <paramref name="up"/> as Up (others may be
-    /// listed as Down or Left) and every node lists the same capabilities for them.</summary>
+    /// <summary>Waits until each of <paramref name="nodes"/> lists exactly <paramref name="up"/> as Up, suspects no one
+    /// (a suspect still serves its shards, so a view with one is not settled; others may be listed as Down or Left), and
+    /// every node lists the same capabilities for them.</summary>
     /// <returns>How long it took.</returns>
     public Task<TimeSpan> WaitForViewAsync(IEnumerable<NodeProcess> nodes, IEnumerable<NodeProcess> up, TimeSpan timeout, string? what = null)
     {
         NodeProcess[] observers = nodes.ToArray();
         string[] expected = up.Select(static n => n.Name).Order(StringComparer.Ordinal).ToArray();
         return WaitUntilAsync(
-            what ?? $"{string.Join(", ", observers.Select(static n => n.Label))} all see exactly {string.Join(", ", expected)} Up",
+            what ?? $"{string.Join(", ", observers.Select(static n => n.Label))} all see exactly {string.Join(", ", expected)} Up and suspect no one",
             timeout,
             async () =>
             {
                 Dictionary<string, List<Member>> views = await ViewsAsync(observers).ConfigureAwait(false);
-                bool agree = views.Values.All(v => v.Where(static m => m.IsUp).Select(static m => m.Name).Order(StringComparer.Ordinal).SequenceEqual(expected))
+                bool agree = views.Values.All(v => v.Where(static m => m.IsUp).Select(static m => m.Name).Order(StringComparer.Ordinal).SequenceEqual(expected)
+                        && !v.Exists(static m => m.Status == "Suspect"))
                     && views.Values.Select(static v => string.Join(' ', v.Where(static m => m.IsUp).Select(static m => m.Name + "=" + string.Join(',', m.Capabilities)))).Distinct().Count() == 1;
                 return (agree, Describe(views));
             });
