@@ -38,13 +38,43 @@ public sealed class DemoTests(ITestOutputHelper output)
 
         var text = new StringBuilder();
         var clock = Stopwatch.StartNew();
+        var dashboardAnnounced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using Process process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => Append(text, e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            Append(text, e.Data);
+            if (e.Data?.StartsWith("Dashboard: ", StringComparison.Ordinal) == true)
+            {
+                dashboardAnnounced.TrySetResult();
+            }
+        };
         process.ErrorDataReceived += (_, e) => Append(text, e.Data is null ? null : "stderr: " + e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
         {
+            // While the demo calls (DurationSeconds after it prints the URL), the dashboard answers there and, within its
+            // refresh interval (1 s), shows all three nodes.
+            string? dashboard = null;
+            if (await Task.WhenAny(dashboardAnnounced.Task, process.WaitForExitAsync(), Task.Delay(Deadline)) == dashboardAnnounced.Task)
+            {
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(DurationSeconds) };
+                var watching = Stopwatch.StartNew();
+                do
+                {
+                    dashboard = await http.GetStringAsync(new Uri($"http://127.0.0.1:{dashboardPort}/api/cluster"));
+                    if (dashboard.Contains("\"node3\"", StringComparison.Ordinal))
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(Bounds.Poll);
+                }
+                while (watching.Elapsed < TimeSpan.FromSeconds(DurationSeconds) && !process.HasExited);
+
+                output.WriteLine($"dashboard /api/cluster during the run, after {watching.Elapsed.TotalSeconds:0.0} s: {dashboard[..Math.Min(400, dashboard.Length)]}...");
+            }
+
             bool exited = true;
             try
             {
@@ -70,6 +100,8 @@ public sealed class DemoTests(ITestOutputHelper output)
             Assert.Matches(@"chat\s+room_0\s+shard\s+\d+ -> node2", shown);
             Assert.Matches(@"[\d,]+ calls in [\d.]+ s: [\d,]+ calls/s on average; no errors", shown);
             Assert.Contains("Stopped cleanly.", shown, StringComparison.Ordinal);
+            Assert.NotNull(dashboard);
+            Assert.Contains("\"node3\"", dashboard, StringComparison.Ordinal);
         }
         finally
         {
