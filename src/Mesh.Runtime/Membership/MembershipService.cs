@@ -16,9 +16,10 @@ namespace Mesh.Membership;
 /// callback given at construction, one view at a time, in version order.
 /// </summary>
 /// <remarks>
-/// Concurrency: the <see cref="MembershipView"/> (members, the gossip queue, the probe order, this node's own state) is guarded by one lock,
-/// held only for in-memory work; network calls happen outside it. Views are queued under the lock and handed to the
-/// callback by whichever thread wins the publishing flag, so callbacks never overlap and never reorder.
+/// Concurrency: the <see cref="MembershipView"/> (members, the gossip queue, the probe order, this node's own state)
+/// is guarded by one lock, held only for in-memory work; network calls happen outside it. Views are queued under the
+/// lock and handed to the callback by whichever thread wins the publishing flag, so callbacks never overlap and never
+/// reorder.
 /// </remarks>
 internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnnouncer, IAsyncDisposable
 {

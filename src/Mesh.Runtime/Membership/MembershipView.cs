@@ -17,6 +17,11 @@ internal sealed class MembershipView
     private readonly MembershipMetrics _metrics;
     private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
     private readonly List<Broadcast> _broadcasts = [];
+    private readonly Dictionary<string, Broadcast> _broadcastsByName = new(StringComparer.Ordinal);
+
+    // The live member that holds each endpoint, so that a newcomer finds an earlier process on its endpoint without
+    // scanning the view (a join into a large cluster merges thousands of members at once).
+    private readonly Dictionary<string, Member> _endpointHolders = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<string> _probeOrder = [];
     private readonly Random _random = new();
     private MemberUpdate _self;
@@ -24,6 +29,8 @@ internal sealed class MembershipView
     private long _version;
     private int _probeIndex;
     private bool _left;
+    private long _conflictingIncarnation;
+    private bool _fullLogged;
 
     public MembershipView(MembershipSettings settings, TimeProvider time, ILogger logger, MembershipMetrics metrics)
     {
@@ -134,6 +141,18 @@ internal sealed class MembershipView
 
         if (!_members.TryGetValue(update.Name, out Member? member))
         {
+            // A state exchange carries the whole view in one message, so the view cannot hold more than one carries.
+            if (_members.Count + 1 >= MembershipCodec.MaxMembers)
+            {
+                if (!_fullLogged)
+                {
+                    _fullLogged = true;
+                    MembershipLog.ViewFull(_logger, MembershipCodec.MaxMembers, update.Id.ToString());
+                }
+
+                return;
+            }
+
             member = new Member(update, ToNode(update), _time.GetTimestamp());
             _members.Add(update.Name, member);
             changes.MembersChanged = true;
@@ -260,7 +279,13 @@ internal sealed class MembershipView
 
         if (update.Incarnation > _self.Incarnation)
         {
-            MembershipLog.NameConflict(_logger, update.Id.ToString());
+            // Every piece of gossip about the other run would repeat the warning; once per run says it.
+            if (update.Incarnation != _conflictingIncarnation)
+            {
+                _conflictingIncarnation = update.Incarnation;
+                MembershipLog.NameConflict(_logger, update.Id.ToString());
+            }
+
             return;
         }
 
@@ -294,18 +319,16 @@ internal sealed class MembershipView
             return;
         }
 
-        foreach (Member other in _members.Values)
+        Member holder = newcomer;
+        if (_endpointHolders.TryGetValue(endpoint, out Member? other) && other != newcomer && other.IsLive
+            && string.Equals(other.State.Endpoint, endpoint, StringComparison.OrdinalIgnoreCase))
         {
-            if (other != newcomer && other.IsLive && string.Equals(other.State.Endpoint, endpoint, StringComparison.OrdinalIgnoreCase))
-            {
-                Member older = other.State.Incarnation < newcomer.State.Incarnation ? other : newcomer;
-                Apply(older.State with { Status = MeshNodeStatus.Down }, changes);
-                if (older == newcomer)
-                {
-                    return;
-                }
-            }
+            Member older = other.State.Incarnation < newcomer.State.Incarnation ? other : newcomer;
+            holder = older == other ? newcomer : other;
+            Apply(older.State with { Status = MeshNodeStatus.Down }, changes);
         }
+
+        _endpointHolders[endpoint] = holder;
     }
 
     public void ExpireSuspicionsAndTombstones(MembershipChanges changes)
@@ -331,6 +354,11 @@ internal sealed class MembershipView
             else
             {
                 _members.Remove(member.State.Name);
+                if (member.State.Endpoint is { } endpoint && _endpointHolders.TryGetValue(endpoint, out Member? holder) && holder == member)
+                {
+                    _endpointHolders.Remove(endpoint);
+                }
+
                 changes.MembersChanged = true;
             }
         }
@@ -405,18 +433,20 @@ internal sealed class MembershipView
         return state;
     }
 
+    /// <summary>Queues <paramref name="update"/> for gossip; it replaces, and starts afresh, any queued update about
+    /// the same member.</summary>
     private void Enqueue(MemberUpdate update)
     {
-        for (int i = 0; i < _broadcasts.Count; i++)
+        if (_broadcastsByName.TryGetValue(update.Name, out Broadcast? queued))
         {
-            if (_broadcasts[i].Update.Name == update.Name)
-            {
-                _broadcasts.RemoveAt(i);
-                break;
-            }
+            queued.Update = update;
+            queued.Transmits = 0;
+            return;
         }
 
-        _broadcasts.Add(new Broadcast(update));
+        var broadcast = new Broadcast(update);
+        _broadcasts.Add(broadcast);
+        _broadcastsByName.Add(update.Name, broadcast);
     }
 
     /// <summary>The updates to piggyback on one message: those sent the fewest times first, each retired after
@@ -456,7 +486,7 @@ internal sealed class MembershipView
             broadcast.Transmits++;
         }
 
-        _broadcasts.RemoveAll(b => b.Transmits >= limit);
+        _broadcasts.RemoveAll(b => b.Transmits >= limit && _broadcastsByName.Remove(b.Update.Name));
         return updates;
     }
 
@@ -531,7 +561,7 @@ internal sealed class MembershipView
 
     private sealed class Broadcast(MemberUpdate update)
     {
-        public MemberUpdate Update { get; } = update;
+        public MemberUpdate Update { get; set; } = update;
 
         public int Transmits { get; set; }
     }
