@@ -12,7 +12,7 @@ internal static class ContractEmitter
     private const string Infrastructure = "global::Mesh.Infrastructure.";
     private const string CancellationToken = "global::System.Threading.CancellationToken";
     private const string ValueTask = "global::System.Threading.Tasks.ValueTask";
-    private static readonly HashSet<string> s_reservedFieldNames = ["MethodId", "MethodName", "InvokeAsync", "Formatter", "Result"];
+    private static readonly HashSet<string> s_reservedFieldNames = ["MethodId", "MethodName", "InvokeAsync", "IsOneWay", "ReadResponse", "Write", "Read", "Formatter", "Result"];
 
     public static string Emit(ContractModel contract)
     {
@@ -109,6 +109,12 @@ internal static class ContractEmitter
             _ => Infrastructure + "VoidResponse.FromTask(" + call + ")",
         };
         w.Line("    => " + body + ";");
+        w.Line();
+        w.Line("public static bool IsOneWay => " + (method.IsOneWay ? "true" : "false") + ";");
+        w.Line();
+        w.Line("/// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>");
+        w.Line("public static " + method.ResponseType + " ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)");
+        w.Line(method.ResultType is null ? "    => default;" : "    => " + method.ResponseName + ".Read(in input).Result;");
         w.Line();
         EmitFormatter(w, name, method.Parameters.Select(p => (Field(p), p.Type, p.WireKind, p.DefaultValue)).ToList());
         w.Close();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.ComponentModel;
 
 namespace Mesh.Infrastructure;
@@ -30,4 +31,20 @@ public interface IActorRequest<TSelf, TActor, TResponse>
     /// <param name="cancellationToken">Passed to the method's <see cref="CancellationToken"/> parameter, if it has one.</param>
     /// <returns>The method's result.</returns>
     static abstract ValueTask<TResponse> InvokeAsync(TActor actor, in TSelf request, CancellationToken cancellationToken);
+
+    /// <summary>Gets a value indicating whether the method is a <see cref="OneWayAttribute">one-way</see> cast: no
+    /// response crosses the network.</summary>
+    static abstract bool IsOneWay { get; }
+
+    /// <summary>Serializes <paramref name="request"/> the way the owner's <see cref="IActorDispatcher"/> reads it, for a
+    /// call to an actor on another node.</summary>
+    /// <param name="output">Receives the serialized request.</param>
+    /// <param name="request">The request.</param>
+    static abstract void Write(IBufferWriter<byte> output, in TSelf request);
+
+    /// <summary>Deserializes the result the owner's <see cref="IActorDispatcher"/> wrote for this method.</summary>
+    /// <param name="input">The serialized response; empty for methods without a result.</param>
+    /// <returns>The method's result.</returns>
+    /// <exception cref="MeshProtocolException">The response does not deserialize.</exception>
+    static abstract TResponse ReadResponse(in ReadOnlySequence<byte> input);
 }

@@ -12,6 +12,9 @@ internal sealed partial class MeshLog
         _logger = logger;
     }
 
+    /// <summary>Gets the runtime's logger, for the log classes of its subsystems.</summary>
+    public ILogger Logger => _logger;
+
     [LoggerMessage(1, LogLevel.Error, "Activating {Actor} failed")]
     public partial void ActivationFailed(ActorId actor, Exception exception);
 

@@ -25,6 +25,12 @@ namespace Sample
         public static global::System.Threading.Tasks.ValueTask<int> InvokeAsync(global::Sample.ICounter actor, in ICounter_IncrementAsync_Request request, global::System.Threading.CancellationToken cancellationToken)
             => ((global::Sample.ICounter)actor).IncrementAsync(request.by, cancellationToken);
 
+        public static bool IsOneWay => false;
+
+        /// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>
+        public static int ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)
+            => ICounter_IncrementAsync_Response.Read(in input).Result;
+
         /// <summary>Writes and reads <see cref="ICounter_IncrementAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<ICounter_IncrementAsync_Request>
         {
@@ -159,6 +165,12 @@ namespace Sample
 
         public static global::System.Threading.Tasks.ValueTask<global::Mesh.Infrastructure.VoidResponse> InvokeAsync(global::Sample.ICounter actor, in ICounter_ResetAsync_Request request, global::System.Threading.CancellationToken cancellationToken)
             => global::Mesh.Infrastructure.VoidResponse.FromValueTask(((global::Sample.ICounter)actor).ResetAsync());
+
+        public static bool IsOneWay => true;
+
+        /// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>
+        public static global::Mesh.Infrastructure.VoidResponse ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)
+            => default;
 
         /// <summary>Writes and reads <see cref="ICounter_ResetAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<ICounter_ResetAsync_Request>

@@ -27,6 +27,12 @@ namespace Sample.Games
         public static global::System.Threading.Tasks.ValueTask<global::Mesh.Infrastructure.VoidResponse> InvokeAsync(global::Sample.Games.IGame actor, in IGame_JoinAsync_Request request, global::System.Threading.CancellationToken cancellationToken)
             => global::Mesh.Infrastructure.VoidResponse.FromTask(((global::Sample.Games.IGame)actor).JoinAsync(request.players, request.team, cancellationToken));
 
+        public static bool IsOneWay => false;
+
+        /// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>
+        public static global::Mesh.Infrastructure.VoidResponse ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)
+            => default;
+
         /// <summary>Writes and reads <see cref="IGame_JoinAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_JoinAsync_Request>
         {
@@ -98,6 +104,12 @@ namespace Sample.Games
 
         public static global::System.Threading.Tasks.ValueTask<global::System.Collections.Generic.Dictionary<string, int>?> InvokeAsync(global::Sample.Games.IGame actor, in IGame_ScoresAsync_Request request, global::System.Threading.CancellationToken cancellationToken)
             => ((global::Sample.Games.IGame)actor).ScoresAsync();
+
+        public static bool IsOneWay => false;
+
+        /// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>
+        public static global::System.Collections.Generic.Dictionary<string, int>? ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)
+            => IGame_ScoresAsync_Response.Read(in input).Result;
 
         /// <summary>Writes and reads <see cref="IGame_ScoresAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_ScoresAsync_Request>
@@ -239,6 +251,12 @@ namespace Sample.Games
 
         public static global::System.Threading.Tasks.ValueTask<global::Sample.Games.Position> InvokeAsync(global::Sample.Games.IGame actor, in IGame_MoveAsync_689B92B4_Request request, global::System.Threading.CancellationToken cancellationToken)
             => ((global::Sample.Games.IGame)actor).MoveAsync(request.player, request.to);
+
+        public static bool IsOneWay => false;
+
+        /// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>
+        public static global::Sample.Games.Position ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)
+            => IGame_MoveAsync_689B92B4_Response.Read(in input).Result;
 
         /// <summary>Writes and reads <see cref="IGame_MoveAsync_689B92B4_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_MoveAsync_689B92B4_Request>
@@ -386,6 +404,12 @@ namespace Sample.Games
 
         public static global::System.Threading.Tasks.ValueTask<global::Sample.Games.Position> InvokeAsync(global::Sample.Games.IGame actor, in IGame_MoveAsync_8BA59BEC_Request request, global::System.Threading.CancellationToken cancellationToken)
             => ((global::Sample.Games.IGame)actor).MoveAsync(request.player, request.dx, request.dy);
+
+        public static bool IsOneWay => false;
+
+        /// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>
+        public static global::Sample.Games.Position ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)
+            => IGame_MoveAsync_8BA59BEC_Response.Read(in input).Result;
 
         /// <summary>Writes and reads <see cref="IGame_MoveAsync_8BA59BEC_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_MoveAsync_8BA59BEC_Request>
@@ -538,6 +562,12 @@ namespace Sample.Games
         public static global::System.Threading.Tasks.ValueTask<global::Mesh.Infrastructure.VoidResponse> InvokeAsync(global::Sample.Games.IGame actor, in IGame_RenameAsync_Request request, global::System.Threading.CancellationToken cancellationToken)
             => global::Mesh.Infrastructure.VoidResponse.FromValueTask(((global::Sample.Games.IGame)actor).RenameAsync(request.@class, request.nickname, request.ratio, request.separator));
 
+        public static bool IsOneWay => false;
+
+        /// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>
+        public static global::Mesh.Infrastructure.VoidResponse ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)
+            => default;
+
         /// <summary>Writes and reads <see cref="IGame_RenameAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_RenameAsync_Request>
         {
@@ -619,6 +649,12 @@ namespace Sample.Games
 
         public static global::System.Threading.Tasks.ValueTask<string> InvokeAsync(global::Sample.Games.IGame actor, in IGame_NameAsync_Request request, global::System.Threading.CancellationToken cancellationToken)
             => new global::System.Threading.Tasks.ValueTask<string>(((global::Sample.Games.INamed)actor).NameAsync(request.prefix));
+
+        public static bool IsOneWay => false;
+
+        /// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>
+        public static string ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)
+            => IGame_NameAsync_Response.Read(in input).Result;
 
         /// <summary>Writes and reads <see cref="IGame_NameAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<IGame_NameAsync_Request>

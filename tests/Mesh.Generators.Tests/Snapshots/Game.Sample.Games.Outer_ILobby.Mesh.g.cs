@@ -25,6 +25,12 @@ namespace Sample.Games
         public static global::System.Threading.Tasks.ValueTask<global::Mesh.Infrastructure.VoidResponse> InvokeAsync(global::Sample.Games.Outer.ILobby actor, in Outer_ILobby_PingAsync_Request request, global::System.Threading.CancellationToken cancellationToken)
             => global::Mesh.Infrastructure.VoidResponse.FromTask(((global::Sample.Games.Outer.ILobby)actor).PingAsync(request.payload));
 
+        public static bool IsOneWay => true;
+
+        /// <summary>Reads the result the owner's dispatcher wrote for this method.</summary>
+        public static global::Mesh.Infrastructure.VoidResponse ReadResponse(in global::System.Buffers.ReadOnlySequence<byte> input)
+            => default;
+
         /// <summary>Writes and reads <see cref="Outer_ILobby_PingAsync_Request"/> with MemoryPack: an object header with the member count, then each member.</summary>
         internal sealed class Formatter : global::MemoryPack.MemoryPackFormatter<Outer_ILobby_PingAsync_Request>
         {

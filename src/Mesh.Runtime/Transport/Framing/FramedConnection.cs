@@ -18,12 +18,15 @@ namespace Mesh.Transport.Framing;
 /// <see cref="FramedConnectionOptions.CoalescingBytes"/>), so many small frames go out in one flush.</para>
 /// <para>Backpressure: when the peer reads slowly, the pipe's pause threshold holds the write loop's flush, the queue
 /// fills up to <see cref="FramedConnectionOptions.MaxQueuedSendBytes"/>, and senders then wait until it drains.
-/// Inbound, the read loop handles one frame at a time, so a slow handler stops reading and its peer's senders wait in turn.</para>
+/// Inbound, the read loop handles one frame at a time, so a slow handler stops reading and its peer's senders wait in turn.
+/// A handler that answers later (<see cref="Defer"/>) frees the read loop at once; at most
+/// <see cref="FramedConnectionOptions.MaxDeferredResponses"/> answers may be outstanding, beyond which the read loop
+/// waits for one to complete, so deferral keeps memory bounded and backpressure intact.</para>
 /// <para>Receiving: one read loop decodes frames in place (<see cref="FrameDecoder"/>), completes waiting requests with
 /// a pooled copy of their response, and calls the handler. A malformed or oversized frame is logged, counted and closes
 /// this connection only; its requests in flight fail with <see cref="ConnectionClosedException"/>.</para>
 /// </remarks>
-internal sealed class FramedConnection : IAsyncDisposable
+internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposable
 {
     private const int Open = 0;
     private const int Closing = 1;
@@ -49,6 +52,13 @@ internal sealed class FramedConnection : IAsyncDisposable
     private int _state;
     private ConnectionClosedException? _closeReason;
     private TaskCompletionSource? _spaceAvailable;
+    private TaskCompletionSource? _deferredRoom;
+    private int _deferredCount;
+    private long _lastDeferralId;
+
+    // Set by Defer while a request handler runs, read and cleared by the read loop once the handler's task completed:
+    // one handler runs at a time, and its completion orders the write before the read.
+    private bool _handlerDeferred;
     private Timer? _timeoutTimer;
     private Task? _completion;
 
@@ -71,11 +81,17 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// <summary>Gets who the peer proved to be.</summary>
     public PeerIdentity Peer => _transport.Peer;
 
+    /// <summary>Gets a value indicating whether the connection takes new requests (it is neither closing nor closed).</summary>
+    public bool IsOpen => Volatile.Read(ref _state) == Open;
+
     /// <summary>Gets why the connection closed, once it has.</summary>
     public ConnectionClosedException? CloseReason => Volatile.Read(ref _closeReason);
 
     /// <summary>Gets a task that completes when both directions have ended and the transport connection is disposed.</summary>
     public Task Completion => _completion ?? throw new InvalidOperationException("The connection was not started.");
+
+    /// <summary>Gets the number of deferred responses not completed yet.</summary>
+    internal int DeferredResponses => Volatile.Read(ref _deferredCount);
 
     /// <summary>Gets the number of request slots this connection has (the most requests it ever had in flight at once).</summary>
     internal int RequestSlots => _requests.Capacity;
@@ -109,9 +125,16 @@ internal sealed class FramedConnection : IAsyncDisposable
 
     /// <summary>Sends a request and waits for its response for at most <paramref name="timeout"/>.</summary>
     /// <inheritdoc cref="RequestAsync(ReadOnlySpan{byte}, CancellationToken)"/>
-    public ValueTask<FramePayload> RequestAsync(ReadOnlySpan<byte> payload, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask<FramePayload> RequestAsync(ReadOnlySpan<byte> payload, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        RequestAsync(default, payload, timeout, cancellationToken);
+
+    /// <summary>Sends a request whose payload is <paramref name="head"/> followed by <paramref name="body"/> (a service
+    /// byte before a message, without copying them together first) and waits for its response for at most
+    /// <paramref name="timeout"/>.</summary>
+    /// <inheritdoc cref="RequestAsync(ReadOnlySpan{byte}, CancellationToken)"/>
+    public ValueTask<FramePayload> RequestAsync(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        CheckPayloadLength(payload.Length);
+        CheckPayloadLength(head.Length + body.Length);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<FramePayload>(cancellationToken);
@@ -129,7 +152,8 @@ internal sealed class FramedConnection : IAsyncDisposable
         request.RegisterCancellation(cancellationToken);
 
         OutboundFrame frame = RentFrame(FrameKind.Request, id);
-        frame.Write(payload);
+        frame.Write(head);
+        frame.Write(body);
         if (!TryEnqueue(frame))
         {
             _ = EnqueueRequestWhenSpaceAsync(frame, cancellationToken);
@@ -149,17 +173,95 @@ internal sealed class FramedConnection : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting for room in the send queue.</param>
     /// <returns>A task that completes at once, or once the send queue has room (backpressure).</returns>
     /// <exception cref="ConnectionClosedException">The connection is closing or closed.</exception>
-    public ValueTask SendOneWayAsync(ReadOnlySpan<byte> payload, CancellationToken cancellationToken = default)
+    public ValueTask SendOneWayAsync(ReadOnlySpan<byte> payload, CancellationToken cancellationToken = default) =>
+        SendOneWayAsync(default, payload, cancellationToken);
+
+    /// <summary>Sends a one-way message whose payload is <paramref name="head"/> followed by <paramref name="body"/>.</summary>
+    /// <inheritdoc cref="SendOneWayAsync(ReadOnlySpan{byte}, CancellationToken)"/>
+    public ValueTask SendOneWayAsync(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, CancellationToken cancellationToken = default)
     {
-        CheckPayloadLength(payload.Length);
+        CheckPayloadLength(head.Length + body.Length);
         if (Volatile.Read(ref _state) != Open)
         {
             return ValueTask.FromException(ClosedError());
         }
 
         OutboundFrame frame = RentFrame(FrameKind.OneWay, 0);
-        frame.Write(payload);
+        frame.Write(head);
+        frame.Write(body);
         return TryEnqueue(frame) ? default : EnqueueWhenSpaceAsync(frame, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes over the response of the request being handled, so the handler can return at once and the read loop can go
+    /// on with the next frame; the response is sent when <see cref="DeferredResponse.Complete"/> is called, in whatever
+    /// order the deferred requests finish. Call it from <see cref="IFrameHandler.HandleRequestAsync"/>, before its task
+    /// completes, with the <c>response</c> writer that call got; copy what is needed of the request payload first.
+    /// </summary>
+    /// <param name="response">The writer <see cref="IFrameHandler.HandleRequestAsync"/> was given.</param>
+    /// <returns>The response to complete exactly once.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="response"/> is not a response being handled on this
+    /// connection, or it was deferred already.</exception>
+    public DeferredResponse Defer(IBufferWriter<byte> response)
+    {
+        if (response is not OutboundFrame { Kind: FrameKind.Response } frame || frame.DeferralId != 0 || frame.Owner != this)
+        {
+            throw new InvalidOperationException("Only the response writer of a request this connection is handling can be deferred, once.");
+        }
+
+        long id = Interlocked.Increment(ref _lastDeferralId);
+        Volatile.Write(ref frame.DeferralId, id);
+        Interlocked.Increment(ref _deferredCount);
+        _handlerDeferred = true;
+        return new DeferredResponse(this, frame, id);
+    }
+
+    /// <inheritdoc/>
+    void IDeferredResponseOwner.Clear(IBufferWriter<byte> writer, long id)
+    {
+        var frame = (OutboundFrame)writer;
+        if (Volatile.Read(ref frame.DeferralId) == id)
+        {
+            frame.Clear();
+        }
+    }
+
+    /// <summary>Sends a deferred response (or an error frame with <paramref name="error"/>); called by
+    /// <see cref="DeferredResponse"/>.</summary>
+    void IDeferredResponseOwner.Complete(IBufferWriter<byte> writer, long id, string? error)
+    {
+        var frame = (OutboundFrame)writer;
+        if (Interlocked.CompareExchange(ref frame.DeferralId, 0, id) != id)
+        {
+            throw new InvalidOperationException("The deferred response was completed already.");
+        }
+
+        if (error is null && frame.WireLength - FrameHeader.Size > _options.MaxFrameSize)
+        {
+            error = $"The response of {frame.WireLength - FrameHeader.Size} bytes exceeds the maximum frame size of {_options.MaxFrameSize} bytes (MeshOptions.MaxFrameSize).";
+        }
+
+        if (error is not null)
+        {
+            WriteError(frame, frame.CorrelationId, error);
+        }
+
+        if (Volatile.Read(ref _state) == Closed)
+        {
+            // Nobody will write it: give the buffer back rather than pool a frame of a dead connection.
+            frame.Release();
+        }
+        else
+        {
+            // Not waiting for send room: the completer is an actor's turn, which must not block, and the number of
+            // deferred responses (MaxDeferredResponses) bounds what this adds to the queue.
+            Enqueue(frame);
+        }
+
+        if (Interlocked.Decrement(ref _deferredCount) < _options.MaxDeferredResponses && Volatile.Read(ref _deferredRoom) is not null)
+        {
+            Interlocked.Exchange(ref _deferredRoom, null)?.TrySetResult();
+        }
     }
 
     /// <summary>Closes gracefully: sends nothing new, writes out everything already sent, ends the sending direction, and
@@ -399,7 +501,17 @@ internal sealed class FramedConnection : IAsyncDisposable
                 throw new InvalidOperationException("This node does not accept requests on this connection.");
             }
 
+            _handlerDeferred = false;
+            frame.Owner = this;
             await _handler.HandleRequestAsync(this, payload, frame, _closed.Token).ConfigureAwait(false);
+            if (_handlerDeferred)
+            {
+                // The handler owns the frame now (it may be sent, and reused, already): only keep the number bounded.
+                _handlerDeferred = false;
+                await WaitForDeferredRoomAsync().ConfigureAwait(false);
+                return;
+            }
+
             if (frame.WireLength - FrameHeader.Size > _options.MaxFrameSize)
             {
                 throw new InvalidOperationException($"The response of {frame.WireLength - FrameHeader.Size} bytes exceeds the maximum frame size of {_options.MaxFrameSize} bytes (MeshOptions.MaxFrameSize).");
@@ -408,15 +520,45 @@ internal sealed class FramedConnection : IAsyncDisposable
         catch (Exception ex) when (Volatile.Read(ref _state) != Closed)
         {
             FramingLog.RequestHandlerFailed(_logger, _peerName, ex);
-            frame.Reset(_options.PooledFrameMaxBytes);
-            frame.Kind = FrameKind.Error;
-            frame.CorrelationId = correlationId;
-            string message = ex.Message.Length > MaxErrorMessageLength ? ex.Message[..MaxErrorMessageLength] : ex.Message;
-            int written = Encoding.UTF8.GetBytes(message, frame.GetSpan(Encoding.UTF8.GetMaxByteCount(message.Length)));
-            frame.Advance(written);
+            if (_handlerDeferred)
+            {
+                // Deferred before it failed: the handler still owns the response and must complete it.
+                _handlerDeferred = false;
+                return;
+            }
+
+            WriteError(frame, correlationId, ex.Message);
         }
 
         await EnqueueFromReaderAsync(frame).ConfigureAwait(false);
+    }
+
+    private void WriteError(OutboundFrame frame, ulong correlationId, string error)
+    {
+        frame.Reset(_options.PooledFrameMaxBytes);
+        frame.Kind = FrameKind.Error;
+        frame.CorrelationId = correlationId;
+        string message = error.Length > MaxErrorMessageLength ? error[..MaxErrorMessageLength] : error;
+        int written = Encoding.UTF8.GetBytes(message, frame.GetSpan(Encoding.UTF8.GetMaxByteCount(message.Length)));
+        frame.Advance(written);
+    }
+
+    private ValueTask WaitForDeferredRoomAsync() =>
+        Volatile.Read(ref _deferredCount) < _options.MaxDeferredResponses ? default : new ValueTask(WaitForDeferredRoomSlowAsync());
+
+    private async Task WaitForDeferredRoomSlowAsync()
+    {
+        // The same lost-wake-up-free ordering as WaitForSpaceAsync: publish the waiter, then re-read the count.
+        while (Volatile.Read(ref _deferredCount) >= _options.MaxDeferredResponses)
+        {
+            TaskCompletionSource waiter = Volatile.Read(ref _deferredRoom) ?? CreateWaiter(ref _deferredRoom);
+            if (Volatile.Read(ref _state) == Closed || Volatile.Read(ref _deferredCount) < _options.MaxDeferredResponses)
+            {
+                return;
+            }
+
+            await waiter.Task.ConfigureAwait(false);
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -551,6 +693,7 @@ internal sealed class FramedConnection : IAsyncDisposable
 
         _requests.ForEachActive(static (request, id, error) => request.TryFail(id, error), reason);
         Interlocked.Exchange(ref _spaceAvailable, null)?.TrySetException(reason);
+        Interlocked.Exchange(ref _deferredRoom, null)?.TrySetResult();
         _writeSignal.Signal();
     }
 
@@ -698,7 +841,7 @@ internal sealed class FramedConnection : IAsyncDisposable
         // The write loop wakes waiters once the queue is below MaxQueuedSendBytes, the lowest limit, which frees every waiter.
         while (Volatile.Read(ref _queuedBytes) >= limit)
         {
-            TaskCompletionSource waiter = Volatile.Read(ref _spaceAvailable) ?? CreateSpaceWaiter();
+            TaskCompletionSource waiter = Volatile.Read(ref _spaceAvailable) ?? CreateWaiter(ref _spaceAvailable);
             if (Volatile.Read(ref _state) == Closed)
             {
                 throw ClosedError();
@@ -713,9 +856,9 @@ internal sealed class FramedConnection : IAsyncDisposable
         }
     }
 
-    private TaskCompletionSource CreateSpaceWaiter()
+    private static TaskCompletionSource CreateWaiter(ref TaskCompletionSource? slot)
     {
         var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return Interlocked.CompareExchange(ref _spaceAvailable, created, null) ?? created;
+        return Interlocked.CompareExchange(ref slot, created, null) ?? created;
     }
 }

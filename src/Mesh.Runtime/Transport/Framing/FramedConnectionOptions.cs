@@ -44,6 +44,11 @@ internal sealed class FramedConnectionOptions
     /// aborts the connection. Default: 10 s.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Gets or sets how many responses handlers may have deferred (<see cref="FramedConnection.Defer"/>) and not
+    /// completed yet; at this many the read loop waits for one to complete before it reads on, so a peer cannot make the
+    /// node hold more than this many requests of one connection at once. Default: 4096.</summary>
+    public int MaxDeferredResponses { get; set; } = 4096;
+
     /// <summary>Gets or sets how many idle outbound frame buffers a connection keeps for reuse. Default: 128.</summary>
     public int FramePoolSize { get; set; } = 128;
 

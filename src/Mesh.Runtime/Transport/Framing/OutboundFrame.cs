@@ -15,6 +15,16 @@ internal sealed class OutboundFrame : IBufferWriter<byte>
 
     public ulong CorrelationId { get; set; }
 
+    /// <summary>The id of the deferral that owns this response frame, zero when it is not deferred; swapped to zero by
+    /// whoever completes it (see <see cref="FramedConnection.Defer"/>).</summary>
+    public long DeferralId;
+
+    /// <summary>Gets or sets the connection handling the request this frame answers.</summary>
+    public FramedConnection? Owner { get; set; }
+
+    /// <summary>Drops what was written, keeping the buffer.</summary>
+    public void Clear() => _written = 0;
+
     public ReadOnlySpan<byte> Payload => _buffer.AsSpan(0, _written);
 
     /// <summary>Gets the frame's size on the wire.</summary>
@@ -55,6 +65,7 @@ internal sealed class OutboundFrame : IBufferWriter<byte>
     {
         _written = 0;
         CorrelationId = 0;
+        Owner = null;
         if (_buffer.Length > retainLimit)
         {
             ArrayPool<byte>.Shared.Return(_buffer);

@@ -1,0 +1,352 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Mesh.Infrastructure;
+using Mesh.Runtime;
+using Mesh.Transport.Framing;
+
+namespace Mesh.Messaging;
+
+/// <summary>
+/// A call that arrived from another node, in the owner's mailbox: it holds the serialized request (a pooled copy of
+/// the frame), runs it as one turn through the contract's generated dispatcher, and writes the answer into the
+/// deferred response of the connection it came on. Pooled; it returns to the pool when the answer is sent.
+/// </summary>
+internal sealed class RemoteCallItem : WorkItem
+{
+    private const int PoolLimit = 1024;
+    private static readonly ConcurrentQueue<RemoteCallItem> s_pool = new();
+    private static int s_pooled;
+
+    private readonly Action _onPendingCompleted;
+    private CallService? _service;
+    private byte[]? _buffer;
+    private int _length;
+    private int _bodyOffset;
+    private uint _methodId;
+    private ActorContract? _contract;
+    private ActorId _id;
+    private DeferredResponse _response;
+    private bool _oneWay;
+    private long _deadline;
+    private CancellationTokenSource? _cts;
+    private Activation? _activation;
+    private ValueTask _pending;
+    private Activity? _activity;
+
+    private RemoteCallItem()
+    {
+        _onPendingCompleted = OnPendingCompleted;
+    }
+
+    /// <summary>Rents an item that owns <paramref name="buffer"/> (returned to the array pool with the item) and
+    /// <paramref name="activity"/>, the owner's span of the call (ended when the call is answered).</summary>
+    public static RemoteCallItem Rent(CallService service, byte[] buffer, int length, int bodyOffset, uint methodId, ActorContract contract, ActorId id, DeferredResponse response, bool oneWay, long deadline, Activity? activity = null)
+    {
+        if (s_pool.TryDequeue(out RemoteCallItem? item))
+        {
+            Interlocked.Decrement(ref s_pooled);
+        }
+        else
+        {
+            item = new RemoteCallItem();
+        }
+
+        item._service = service;
+        item._buffer = buffer;
+        item._length = length;
+        item._bodyOffset = bodyOffset;
+        item._methodId = methodId;
+        item._contract = contract;
+        item._id = id;
+        item._response = response;
+        item._oneWay = oneWay;
+        item._deadline = deadline;
+        item._activity = activity;
+        return item;
+    }
+
+    public override bool Execute(Activation activation)
+    {
+        _activation = activation;
+        long remaining = _deadline == long.MaxValue ? long.MaxValue : _deadline - Environment.TickCount64;
+        if (remaining <= 0)
+        {
+            // Expired while queued: the caller has stopped waiting, so the actor does not run it (as for local calls).
+            activation.Runtime.Metrics.TimedOut();
+            Answer(new MeshTimeoutException(_id, MethodName(), TimeSpan.Zero));
+            return true;
+        }
+
+        CancellationTokenSource cts = _cts ??= new CancellationTokenSource();
+        if (remaining != long.MaxValue)
+        {
+            cts.CancelAfter(TimeSpan.FromMilliseconds(remaining));
+        }
+
+        IBufferWriter<byte> output;
+        if (_oneWay)
+        {
+            output = DiscardingBufferWriter.Instance;
+        }
+        else
+        {
+            output = _response.Writer;
+            CallResponse.WriteOk(output);
+        }
+
+        // The owner's span is current while the actor runs (and in what its awaits capture), so calls the actor makes
+        // join the caller's trace; the mailbox's thread gets its own activity back afterwards.
+        Activity? span = _activity;
+        Activity? previous = null;
+        if (span is not null)
+        {
+            previous = Activity.Current;
+            Activity.Current = span;
+        }
+
+        ValueTask pending;
+        try
+        {
+            pending = _contract!.Dispatcher.DispatchAsync(activation.Instance, _methodId, new ReadOnlySequence<byte>(_buffer!, _bodyOffset, _length - _bodyOffset), output, cts.Token);
+        }
+        catch (Exception exception)
+        {
+            Finish(exception);
+            return true;
+        }
+        finally
+        {
+            // Locals only: a call that finished synchronously may already be back in the pool.
+            if (span is not null)
+            {
+                Activity.Current = previous;
+            }
+        }
+
+        if (pending.IsCompleted)
+        {
+            FinishFrom(pending);
+            return true;
+        }
+
+        _pending = pending;
+        pending.GetAwaiter().UnsafeOnCompleted(_onPendingCompleted);
+        return false;
+    }
+
+    public override void Fail(Exception exception) => Answer(exception);
+
+    public override void Reroute(MeshRuntime runtime)
+    {
+        // The activation deactivated while this waited (idle, requested, rebalanced). Run it on the id's next activation
+        // if this node still owns the id; otherwise the caller retries where its view sends it.
+        if (!runtime.OwnsLocally(_id))
+        {
+            AnswerStatus(CallStatus.NotOwner, "the actor moved to another node while the call waited");
+            return;
+        }
+
+        try
+        {
+            runtime.GetActivation(_id, _contract).Enqueue(this);
+        }
+        catch (Exception exception)
+        {
+            Answer(exception);
+        }
+    }
+
+    private void OnPendingCompleted()
+    {
+        Activation activation = _activation!;
+        ValueTask pending = _pending;
+        _pending = default;
+        FinishFrom(pending);
+        activation.OnTurnCompleted();
+    }
+
+    private void FinishFrom(ValueTask pending)
+    {
+        try
+        {
+            pending.GetAwaiter().GetResult();
+            Finish(null);
+        }
+        catch (Exception exception)
+        {
+            Finish(exception);
+        }
+    }
+
+    private void Finish(Exception? exception)
+    {
+        EndSpan(exception);
+        MeshRuntime runtime = _activation!.Runtime;
+        if (_oneWay)
+        {
+            if (exception is not null)
+            {
+                runtime.Metrics.ActorFailed();
+                runtime.Log.OneWayFailed(_id, MethodName(), exception);
+            }
+
+            Recycle();
+            return;
+        }
+
+        if (exception is null)
+        {
+            _response.Complete();
+            Recycle();
+            return;
+        }
+
+        _response.Clear();
+        if (exception is MeshProtocolException)
+        {
+            CallResponse.WriteStatus(_response.Writer, CallStatus.ProtocolError, exception.Message);
+        }
+        else
+        {
+            // The same counting and the same answer as a local call whose actor threw (CallItem.Wrap).
+            runtime.Metrics.ActorFailed();
+            CallResponse.WriteActorError(_response.Writer, exception);
+        }
+
+        _response.Complete();
+        Recycle();
+    }
+
+    private void Answer(Exception exception)
+    {
+        EndSpan(exception);
+        if (_oneWay)
+        {
+            _service!.OneWayRefused(_id, exception.Message);
+            Recycle();
+            return;
+        }
+
+        _response.Clear();
+        CallResponse.WriteFailure(_response.Writer, exception, _service!.Runtime.IsStopping);
+        _response.Complete();
+        Recycle();
+    }
+
+    private void AnswerStatus(CallStatus status, string message)
+    {
+        EndSpan(null, message);
+        if (!_oneWay)
+        {
+            _response.Clear();
+            CallResponse.WriteStatus(_response.Writer, status, message);
+            _response.Complete();
+        }
+        else
+        {
+            _service!.OneWayRefused(_id, message);
+        }
+
+        Recycle();
+    }
+
+    /// <summary>Gets the name of <paramref name="contract"/>'s method <paramref name="methodId"/> (its id in hex when the
+    /// contract has no such method), for messages and spans.</summary>
+    internal static string MethodName(ActorContract contract, uint methodId)
+    {
+        foreach (ActorMethod method in contract.Dispatcher.Methods)
+        {
+            if (method.Id == methodId)
+            {
+                return method.Name;
+            }
+        }
+
+        return "0x" + methodId.ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private string MethodName() => MethodName(_contract!, _methodId);
+
+    /// <summary>Ends the owner's span, failed when the call was not answered with a result.</summary>
+    private void EndSpan(Exception? failure, string? refusal = null)
+    {
+        Activity? activity = _activity;
+        if (activity is null)
+        {
+            return;
+        }
+
+        _activity = null;
+        if (failure is not null)
+        {
+            MeshTelemetry.Fail(activity, failure);
+        }
+        else if (refusal is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, refusal);
+        }
+
+        MeshTelemetry.StopDetached(activity);
+    }
+
+    private void Recycle()
+    {
+        EndSpan(null);
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+
+        _buffer = null;
+        _service = null;
+        _contract = null;
+        _activation = null;
+        _response = default;
+        _id = default;
+        _pending = default;
+        if (_cts is not null && !_cts.TryReset())
+        {
+            // Cancelled (deadline passed): the actor may still hold its token, so it is dropped rather than reused.
+            _cts = null;
+        }
+
+        if (Interlocked.Increment(ref s_pooled) <= PoolLimit)
+        {
+            s_pool.Enqueue(this);
+        }
+        else
+        {
+            Interlocked.Decrement(ref s_pooled);
+            _cts?.Dispose();
+        }
+    }
+
+    /// <summary>The writer of one-way calls: the dispatcher writes nothing for them, and anything written is dropped.</summary>
+    private sealed class DiscardingBufferWriter : IBufferWriter<byte>
+    {
+        public static readonly DiscardingBufferWriter Instance = new();
+
+        [ThreadStatic]
+        private static byte[]? t_scratch;
+
+        public void Advance(int count)
+        {
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint);
+
+        private static byte[] Scratch(int sizeHint)
+        {
+            byte[]? scratch = t_scratch;
+            if (scratch is null || scratch.Length < sizeHint)
+            {
+                t_scratch = scratch = new byte[Math.Max(sizeHint, 256)];
+            }
+
+            return scratch;
+        }
+    }
+}
