@@ -334,7 +334,7 @@ internal sealed class MembershipView
     public void ExpireSuspicionsAndTombstones(MembershipChanges changes)
     {
         long now = _time.GetTimestamp();
-        TimeSpan suspicion = _settings.SuspicionTimeoutFor(_members.Count + 1);
+        TimeSpan suspicion = _settings.SuspicionTimeoutFor(LiveCount() + 1);
         List<Member>? expired = null;
         foreach (Member member in _members.Values)
         {
@@ -409,6 +409,19 @@ internal sealed class MembershipView
         return candidates.Count == 0 ? null : candidates[_random.Next(candidates.Count)];
     }
 
+    /// <summary>How many other members are up or suspected: the n of the cluster-size dependent timings (tombstones
+    /// neither probe nor gossip, so they do not count).</summary>
+    private int LiveCount()
+    {
+        int live = 0;
+        foreach (Member member in _members.Values)
+        {
+            live += member.IsLive ? 1 : 0;
+        }
+
+        return live;
+    }
+
     public bool HasLiveMember()
     {
         foreach (Member member in _members.Values)
@@ -473,7 +486,7 @@ internal sealed class MembershipView
         }
 
         _broadcasts.Sort(static (a, b) => a.Transmits.CompareTo(b.Transmits));
-        int limit = MembershipSettings.RetransmitLimit(_members.Count + 1);
+        int limit = MembershipSettings.RetransmitLimit(LiveCount() + 1);
         for (int i = 0; i < _broadcasts.Count && updates.Count < MembershipSettings.MaxUpdatesPerMessage; i++)
         {
             Broadcast broadcast = _broadcasts[i];
