@@ -6,13 +6,14 @@ namespace Mesh.Membership;
 /// <c>dotnet-counters</c>, and readable by tests. Thread-safe.</summary>
 internal sealed class MembershipMetrics : IDisposable
 {
-    private readonly Meter _meter = new("Mesh", "0.1.0");
+    private readonly Meter _meter = new(Runtime.MeshTelemetry.Name, Runtime.MeshTelemetry.Version);
     private readonly Counter<long> _probesSent;
     private readonly Counter<long> _probesFailed;
     private readonly Counter<long> _suspicions;
     private readonly Counter<long> _refutations;
     private readonly Counter<long> _joinRefusals;
     private readonly Counter<long> _malformed;
+    private const string StateTag = "mesh.member.state";
     private int[] _membersByStatus = new int[4];
     private long _probesSentCount;
     private long _probesFailedCount;
@@ -23,13 +24,13 @@ internal sealed class MembershipMetrics : IDisposable
 
     public MembershipMetrics()
     {
-        _probesSent = _meter.CreateCounter<long>("mesh.membership.probes.sent", description: "Direct probes this node sent.");
-        _probesFailed = _meter.CreateCounter<long>("mesh.membership.probes.failed", description: "Probes answered neither directly nor through the indirect probes.");
-        _suspicions = _meter.CreateCounter<long>("mesh.membership.suspicions", description: "Members this node started suspecting.");
-        _refutations = _meter.CreateCounter<long>("mesh.membership.refutations", description: "Suspicions refuted: by this node of itself, or by suspected members it heard from.");
-        _joinRefusals = _meter.CreateCounter<long>("mesh.membership.join_refusals", description: "Nodes refused because a setting that must agree differs (cluster name, shard count, protocol version).");
-        _malformed = _meter.CreateCounter<long>("mesh.membership.messages.rejected", description: "Membership messages rejected as malformed.");
-        _meter.CreateObservableGauge("mesh.membership.members", ObserveMembers, description: "Members in this node's view, by state.");
+        _probesSent = _meter.CreateCounter<long>("mesh.membership.probes.sent", "{probe}", "Direct probes this node sent.");
+        _probesFailed = _meter.CreateCounter<long>("mesh.membership.probes.failed", "{probe}", "Probes answered neither directly nor through the indirect probes.");
+        _suspicions = _meter.CreateCounter<long>("mesh.membership.suspicions", "{suspicion}", "Members this node started suspecting.");
+        _refutations = _meter.CreateCounter<long>("mesh.membership.refutations", "{refutation}", "Suspicions refuted: by this node of itself, or by suspected members it heard from.");
+        _joinRefusals = _meter.CreateCounter<long>("mesh.membership.join_refusals", "{node}", "Nodes refused because a setting that must agree differs (cluster name, shard count, protocol version).");
+        _malformed = _meter.CreateCounter<long>("mesh.membership.messages.rejected", "{message}", "Membership messages rejected as malformed.");
+        _meter.CreateObservableUpDownCounter("mesh.membership.members", ObserveMembers, "{member}", "Members in this node's view, by state.");
     }
 
     public long ProbesSent => Volatile.Read(ref _probesSentCount);
@@ -74,10 +75,10 @@ internal sealed class MembershipMetrics : IDisposable
         int[] counts = Volatile.Read(ref _membersByStatus);
         return
         [
-            new(counts[(int)MeshNodeStatus.Up], new KeyValuePair<string, object?>("state", "up")),
-            new(counts[(int)MeshNodeStatus.Suspect], new KeyValuePair<string, object?>("state", "suspect")),
-            new(counts[(int)MeshNodeStatus.Down], new KeyValuePair<string, object?>("state", "down")),
-            new(counts[(int)MeshNodeStatus.Left], new KeyValuePair<string, object?>("state", "left")),
+            new(counts[(int)MeshNodeStatus.Up], new KeyValuePair<string, object?>(StateTag, "up")),
+            new(counts[(int)MeshNodeStatus.Suspect], new KeyValuePair<string, object?>(StateTag, "suspect")),
+            new(counts[(int)MeshNodeStatus.Down], new KeyValuePair<string, object?>(StateTag, "down")),
+            new(counts[(int)MeshNodeStatus.Left], new KeyValuePair<string, object?>(StateTag, "left")),
         ];
     }
 }

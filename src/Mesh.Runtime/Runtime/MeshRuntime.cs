@@ -41,6 +41,7 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         ShutdownTimeout = value.ShutdownTimeout;
         MailboxCapacity = value.MailboxCapacity;
         Log = new MeshLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mesh.Runtime"));
+        Metrics = new MeshMetrics(this);
         foreach (ActorImplementation implementation in ActorRegistry.GetImplementations())
         {
             _implementations[implementation.Contract.InterfaceType] = implementation;
@@ -94,7 +95,7 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
 
     public MeshLog Log { get; }
 
-    public MeshMetrics Metrics { get; } = new();
+    public MeshMetrics Metrics { get; }
 
     public IReadOnlySet<string> Capabilities => Volatile.Read(ref _capabilities);
 
@@ -209,10 +210,37 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
     private void Publish(MeshNode self, IReadOnlyList<MeshNode> members)
     {
         MeshNode[] updated = ReplaceSelf(members, self);
-        RoutingTable table = RoutingTable.Build(updated, ShardCount, _shardStrategy, _routing.Version + 1);
+        RoutingTable previous = _routing;
+        RoutingTable table = RoutingTable.Build(updated, ShardCount, _shardStrategy, previous.Version + 1);
         Volatile.Write(ref _self, self);
         Volatile.Write(ref _members, updated);
         Volatile.Write(ref _routing, table);
+        if (Metrics.ShardMovesObserved)
+        {
+            CountShardMoves(previous, table);
+        }
+    }
+
+    /// <summary>Counts, per capability, the shards whose owner differs between two views (<c>mesh.shard.moves</c>): a
+    /// walk over every shard of every capability, done only when somebody listens and only on a membership change.</summary>
+    private void CountShardMoves(RoutingTable before, RoutingTable after)
+    {
+        foreach (string capability in before.AllCapabilities.Union(after.AllCapabilities))
+        {
+            int moved = 0;
+            for (int shard = 0; shard < ShardCount; shard++)
+            {
+                if (!string.Equals(before.OwnerOf(capability, shard)?.Name, after.OwnerOf(capability, shard)?.Name, StringComparison.Ordinal))
+                {
+                    moved++;
+                }
+            }
+
+            if (moved > 0)
+            {
+                Metrics.ShardsMoved(capability, moved);
+            }
+        }
     }
 
     /// <summary>Gets whether <paramref name="node"/> is this node (by name: the routing table holds the same instance
@@ -383,6 +411,22 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         }
 
         return new Messaging.NodeStats(_activations.Count, calls);
+    }
+
+    /// <summary>Reads the mailboxes of the live activations: messages waiting in all of them, and in the fullest. A walk
+    /// over the activations, done when a metrics listener collects (<c>mesh.mailbox.*</c>), never on the call path.</summary>
+    public (long Queued, int Deepest) ReadMailboxes()
+    {
+        long queued = 0;
+        int deepest = 0;
+        foreach (KeyValuePair<ActorId, Activation> entry in _activations)
+        {
+            int depth = entry.Value.QueuedCount;
+            queued += depth;
+            deepest = Math.Max(deepest, depth);
+        }
+
+        return (queued, deepest);
     }
 
     public IMeshActor CreateInstance(ActorImplementation implementation, IServiceProvider services, IActorContext context)
