@@ -50,7 +50,6 @@ internal sealed class TestCluster : IAsyncLifetime, IAsyncDisposable
 
     private readonly ITestOutputHelper _output;
     private readonly List<NodeProcess> _processes = [];
-    private readonly Dictionary<string, NodeProcess> _nodes = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private string? _firstEndpoint;
 
@@ -66,12 +65,6 @@ internal sealed class TestCluster : IAsyncLifetime, IAsyncDisposable
 
     /// <summary>Gets the development certificate folder every node shares unless its spec says otherwise.</summary>
     public string CertificateFolder { get; }
-
-    /// <summary>Gets the node with the label <paramref name="label"/>.</summary>
-    public NodeProcess this[string label] => _nodes[label];
-
-    /// <summary>Gets the running nodes (started and not stopped by the test).</summary>
-    public IEnumerable<NodeProcess> Running => _nodes.Values.Where(static n => !n.HasExited);
 
     public Task InitializeAsync()
     {
@@ -140,7 +133,6 @@ internal sealed class TestCluster : IAsyncLifetime, IAsyncDisposable
         lock (_processes)
         {
             _processes.Add(node);
-            _nodes[spec.Label] = node;
         }
 
         Log($"{spec.Label} READY as '{node.Name}' on {endpoint}{(spec.NetworkNamespace is null ? "" : " in " + spec.NetworkNamespace)} (pid {node.Id}, capabilities {string.Join(',', spec.Capabilities)}) after {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
