@@ -78,7 +78,14 @@ internal sealed class RoutedActorReference : ActorReference
         static async ValueTask AwaitAsync(ValueTask<VoidResponse> pending) => await pending.ConfigureAwait(false);
     }
 
-    public override ValueTask SendAsync<TRequest, TActor>(in TRequest request, CancellationToken cancellationToken)
+    public override ValueTask SendAsync<TRequest, TActor>(in TRequest request, CancellationToken cancellationToken) =>
+        Send<TRequest, TActor, VoidResponse>(in request, cancellationToken);
+
+    /// <summary>Routes a one-way message (generic over the response type so that a rerouted <see cref="CallItem{TRequest, TActor, TResponse}"/>
+    /// can use it).</summary>
+    internal ValueTask Send<TRequest, TActor, TResponse>(in TRequest request, CancellationToken cancellationToken)
+        where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
+        where TActor : class, IMeshActor
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -90,7 +97,7 @@ internal sealed class RoutedActorReference : ActorReference
         {
             try
             {
-                CallItem<TRequest, TActor, VoidResponse>.Send(Resolve(), in request);
+                CallItem<TRequest, TActor, TResponse>.Send(Resolve(), in request);
                 return default;
             }
             catch (MeshException exception)
@@ -105,7 +112,7 @@ internal sealed class RoutedActorReference : ActorReference
             return ValueTask.FromException(new CapabilityUnavailableException(Id.Capability));
         }
 
-        return SendRemoteAsync<TRequest, TActor>(request, route.Owner, cancellationToken);
+        return SendRemoteAsync<TRequest, TActor, TResponse>(request, route.Owner, cancellationToken);
     }
 
     private static TimeSpan NextDelay(TimeSpan delay) => delay * 2 > MaxRetryDelay ? MaxRetryDelay : delay * 2;
@@ -225,8 +232,8 @@ internal sealed class RoutedActorReference : ActorReference
         }
     }
 
-    private async ValueTask SendRemoteAsync<TRequest, TActor>(TRequest request, MeshNode owner, CancellationToken cancellationToken)
-        where TRequest : struct, IActorRequest<TRequest, TActor, VoidResponse>
+    private async ValueTask SendRemoteAsync<TRequest, TActor, TResponse>(TRequest request, MeshNode owner, CancellationToken cancellationToken)
+        where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
         where TActor : class, IMeshActor
     {
         IPeerNetwork network = Network(owner);

@@ -185,6 +185,33 @@ public sealed class RemoteCallTests
     }
 
     [Fact]
+    public async Task A_local_call_queued_behind_a_rebalancing_deactivation_goes_to_the_new_owner()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(2);
+        ClusterNode a = cluster[0], b = cluster[1];
+        MeshNode[] full = [a.Member(), b.Member()];
+        RoutingTable fullTable = RoutingTable.Build(full, a.Runtime.ShardCount, RendezvousShardStrategy.Instance, 1);
+        string key = Enumerable.Range(0, 10_000).Select(_ => TestNode.NewKey()).First(k => fullTable.OwnerOf("probe", fullTable.ShardFor(k))!.Name == b.Name);
+        a.See(a.Member(), b.Member(MeshNodeStatus.Left));
+        b.See(a.Member(), b.Member(MeshNodeStatus.Left));
+        string gate = TestNode.NewKey();
+        IProbeActor actor = a.Mesh.GetActor<IProbeActor>(key);
+
+        // The mailbox on a: a held turn, then a deactivation, then a call routed while a still owned the id.
+        Task<int> held = actor.HoldAsync(gate).AsTask();
+        await a.Probe.WhenRecorded("entered:" + gate).Within();
+        a.Runtime.GetActivation(new ActorId("probe", nameof(IProbeActor), key)).RequestDeactivation(DeactivationReason.Requested);
+        Task<int> queued = actor.IncrementAsync().AsTask();
+        cluster.ApplyView();
+        a.Probe.Open(gate);
+
+        Assert.Equal(1, await held.Within());
+        Assert.Equal(1, await queued.Within());
+        Assert.Equal(1, b.Probe.Count("created:" + key));
+        Assert.Equal(1, a.Probe.Count("created:" + key));
+    }
+
+    [Fact]
     public async Task A_stopping_owner_finishes_calls_in_flight_and_refuses_new_ones_which_retry_on_the_next_owner()
     {
         await using TestCluster cluster = await TestCluster.StartAsync(2);
