@@ -160,6 +160,20 @@ public sealed class RemoteCallTests
     }
 
     [Fact]
+    public async Task Views_that_never_agree_end_the_retries_within_the_call_timeout_with_a_MeshException()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(2, new() { ["Mesh:DefaultCallTimeout"] = "00:00:01" });
+        ClusterNode a = cluster[0], b = cluster[1];
+        a.See(a.Member(MeshNodeStatus.Left), b.Member());
+        b.See(a.Member(), b.Member(MeshNodeStatus.Left));
+
+        MeshException error = await Assert.ThrowsAsync<MeshException>(() => a.Mesh.GetActor<IProbeActor>(TestNode.NewKey()).IncrementAsync().AsTask()).Within(10);
+
+        Assert.Contains("do not own it in their view", error.Message, StringComparison.Ordinal);
+        Assert.True(b.Calls.NotOwnerAnswers > 1, $"{b.Calls.NotOwnerAnswers} NotOwner answers: the caller should have retried.");
+    }
+
+    [Fact]
     public async Task Rebalancing_deactivates_moved_actors_and_the_next_call_activates_them_on_the_new_owner()
     {
         await using TestCluster cluster = await TestCluster.StartAsync(2);
