@@ -142,6 +142,7 @@ internal sealed class RoutedActorReference : ActorReference
         TimeSpan timeout = _runtime.DefaultCallTimeout;
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         TimeSpan delay = FirstRetryDelay;
+        Exception? refusal = null;
         for (int attempt = 0; ; attempt++)
         {
             Route route = CurrentRoute();
@@ -160,6 +161,12 @@ internal sealed class RoutedActorReference : ActorReference
             long remaining = deadline - Environment.TickCount64;
             if (remaining <= 0)
             {
+                // Out of time while retrying: why the call could not be placed says more than that time ran out.
+                if (refusal is not null)
+                {
+                    throw refusal;
+                }
+
                 _runtime.Metrics.TimedOut();
                 throw new MeshTimeoutException(Id, TRequest.MethodName, timeout);
             }
@@ -182,6 +189,7 @@ internal sealed class RoutedActorReference : ActorReference
             }
 
             // The owner's view differs from ours or it is leaving: wait for views to settle, then route again.
+            refusal = failure;
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = NextDelay(delay);
         }

@@ -73,15 +73,18 @@ public sealed class RemoteCallTests
     [Fact]
     public async Task A_remote_call_that_outlives_its_timeout_throws_MeshTimeoutException_like_a_local_one()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(2, new() { ["Mesh:DefaultCallTimeout"] = "00:00:00.500" });
+        await using TestCluster cluster = await TestCluster.StartAsync(2, new() { ["Mesh:DefaultCallTimeout"] = "00:00:01" });
         string key = TestCluster.KeyOwnedBy(cluster[0], cluster[1]);
         string gate = TestNode.NewKey();
 
         MeshTimeoutException timeout = await Assert.ThrowsAsync<MeshTimeoutException>(() => cluster[0].Mesh.GetActor<IProbeActor>(key).HoldAsync(gate).AsTask()).Within();
 
         Assert.Equal(nameof(IProbeActor.HoldAsync), timeout.Method);
-        Assert.Equal(TimeSpan.FromMilliseconds(500), timeout.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), timeout.Timeout);
+
+        // The held turn ends on the owner (its answer is dropped); the next call finds the actor serving.
         cluster[1].Probe.Open(gate);
+        await cluster[1].Probe.WhenRecorded("left:" + gate).Within();
         Assert.Equal(2, await cluster[0].Mesh.GetActor<IProbeActor>(key).IncrementAsync().AsTask().Within());
     }
 
@@ -167,9 +170,10 @@ public sealed class RemoteCallTests
         a.See(a.Member(MeshNodeStatus.Left), b.Member());
         b.See(a.Member(), b.Member(MeshNodeStatus.Left));
 
-        MeshException error = await Assert.ThrowsAsync<MeshException>(() => a.Mesh.GetActor<IProbeActor>(TestNode.NewKey()).IncrementAsync().AsTask()).Within(10);
+        // Usually the last NotOwner answer; a MeshTimeoutException when the last bounce itself outlived the timeout.
+        MeshException error = await Assert.ThrowsAnyAsync<MeshException>(() => a.Mesh.GetActor<IProbeActor>(TestNode.NewKey()).IncrementAsync().AsTask()).Within(10);
 
-        Assert.Contains("do not own it in their view", error.Message, StringComparison.Ordinal);
+        Assert.True(error is MeshTimeoutException || error.Message.Contains("do not own it in their view", StringComparison.Ordinal), error.Message);
         Assert.True(b.Calls.NotOwnerAnswers > 1, $"{b.Calls.NotOwnerAnswers} NotOwner answers: the caller should have retried.");
     }
 
