@@ -13,10 +13,10 @@ quick=false
 step() { printf '\n==> %s\n' "$*"; }
 
 # System packages: clang + zlib1g-dev for Native AOT, gcc/make for the native QUIC library's C parts (ring),
-# unzip for the packed-package test; apt, dpkg, gpgv, debian-archive-keyring and ca-certificates for
+# unzip for the packed-package test; iproute2 (`ip netns`) for the cluster partition test; apt, dpkg, gpgv, debian-archive-keyring and ca-certificates for
 # src/Mesh.Transport.Quic/native/scripts/vendor-crates.sh, which downloads the Rust crates from Debian sid
 # with a private apt configuration (verified against the Debian archive keyring).
-needed=(clang zlib1g-dev gcc make unzip apt dpkg gpgv debian-archive-keyring ca-certificates)
+needed=(clang zlib1g-dev gcc make unzip apt dpkg gpgv debian-archive-keyring ca-certificates iproute2)
 missing=()
 for p in "${needed[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text;
 using Mesh.Infrastructure;
 using Mesh.Routing;
@@ -208,7 +209,10 @@ internal sealed class CallService : IDeferredClusterServiceHandler
             return false;
         }
 
-        RemoteCallItem item = RemoteCallItem.Rent(this, buffer, length, envelope.BodyOffset, envelope.MethodId, contract, id, response, !response.IsValid, deadline);
+        Activity? activity = MeshTelemetry.Source.HasListeners()
+            ? MeshTelemetry.StartServerCall(contract, id, RemoteCallItem.MethodName(contract, envelope.MethodId), Runtime.Self.Name, envelope.IsOneWay, envelope.TraceParent, envelope.TraceState)
+            : null;
+        RemoteCallItem item = RemoteCallItem.Rent(this, buffer, length, envelope.BodyOffset, envelope.MethodId, contract, id, response, !response.IsValid, deadline, activity);
         try
         {
             activation.Enqueue(item);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Mesh.Infrastructure;
 using Mesh.Runtime;
 using Mesh.Transport.Framing;
@@ -31,14 +32,16 @@ internal sealed class RemoteCallItem : WorkItem
     private CancellationTokenSource? _cts;
     private Activation? _activation;
     private ValueTask _pending;
+    private Activity? _activity;
 
     private RemoteCallItem()
     {
         _onPendingCompleted = OnPendingCompleted;
     }
 
-    /// <summary>Rents an item that owns <paramref name="buffer"/> (returned to the array pool with the item).</summary>
-    public static RemoteCallItem Rent(CallService service, byte[] buffer, int length, int bodyOffset, uint methodId, ActorContract contract, ActorId id, DeferredResponse response, bool oneWay, long deadline)
+    /// <summary>Rents an item that owns <paramref name="buffer"/> (returned to the array pool with the item) and
+    /// <paramref name="activity"/>, the owner's span of the call (ended when the call is answered).</summary>
+    public static RemoteCallItem Rent(CallService service, byte[] buffer, int length, int bodyOffset, uint methodId, ActorContract contract, ActorId id, DeferredResponse response, bool oneWay, long deadline, Activity? activity = null)
     {
         if (s_pool.TryDequeue(out RemoteCallItem? item))
         {
@@ -59,6 +62,7 @@ internal sealed class RemoteCallItem : WorkItem
         item._response = response;
         item._oneWay = oneWay;
         item._deadline = deadline;
+        item._activity = activity;
         return item;
     }
 
@@ -91,6 +95,16 @@ internal sealed class RemoteCallItem : WorkItem
             CallResponse.WriteOk(output);
         }
 
+        // The owner's span is current while the actor runs (and in what its awaits capture), so calls the actor makes
+        // join the caller's trace; the mailbox's thread gets its own activity back afterwards.
+        Activity? span = _activity;
+        Activity? previous = null;
+        if (span is not null)
+        {
+            previous = Activity.Current;
+            Activity.Current = span;
+        }
+
         ValueTask pending;
         try
         {
@@ -100,6 +114,14 @@ internal sealed class RemoteCallItem : WorkItem
         {
             Finish(exception);
             return true;
+        }
+        finally
+        {
+            // Locals only: a call that finished synchronously may already be back in the pool.
+            if (span is not null)
+            {
+                Activity.Current = previous;
+            }
         }
 
         if (pending.IsCompleted)
@@ -159,6 +181,7 @@ internal sealed class RemoteCallItem : WorkItem
 
     private void Finish(Exception? exception)
     {
+        EndSpan(exception);
         MeshRuntime runtime = _activation!.Runtime;
         if (_oneWay)
         {
@@ -197,6 +220,7 @@ internal sealed class RemoteCallItem : WorkItem
 
     private void Answer(Exception exception)
     {
+        EndSpan(exception);
         if (_oneWay)
         {
             _service!.OneWayRefused(_id, exception.Message);
@@ -212,6 +236,7 @@ internal sealed class RemoteCallItem : WorkItem
 
     private void AnswerStatus(CallStatus status, string message)
     {
+        EndSpan(null, message);
         if (!_oneWay)
         {
             _response.Clear();
@@ -226,21 +251,48 @@ internal sealed class RemoteCallItem : WorkItem
         Recycle();
     }
 
-    private string MethodName()
+    /// <summary>Gets the name of <paramref name="contract"/>'s method <paramref name="methodId"/> (its id in hex when the
+    /// contract has no such method), for messages and spans.</summary>
+    internal static string MethodName(ActorContract contract, uint methodId)
     {
-        foreach (ActorMethod method in _contract!.Dispatcher.Methods)
+        foreach (ActorMethod method in contract.Dispatcher.Methods)
         {
-            if (method.Id == _methodId)
+            if (method.Id == methodId)
             {
                 return method.Name;
             }
         }
 
-        return "0x" + _methodId.ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
+        return "0x" + methodId.ToString("X8", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private string MethodName() => MethodName(_contract!, _methodId);
+
+    /// <summary>Ends the owner's span, failed when the call was not answered with a result.</summary>
+    private void EndSpan(Exception? failure, string? refusal = null)
+    {
+        Activity? activity = _activity;
+        if (activity is null)
+        {
+            return;
+        }
+
+        _activity = null;
+        if (failure is not null)
+        {
+            MeshTelemetry.Fail(activity, failure);
+        }
+        else if (refusal is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, refusal);
+        }
+
+        MeshTelemetry.StopDetached(activity);
     }
 
     private void Recycle()
     {
+        EndSpan(null);
         if (_buffer is not null)
         {
             ArrayPool<byte>.Shared.Return(_buffer);

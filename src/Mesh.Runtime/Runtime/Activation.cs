@@ -60,6 +60,9 @@ internal sealed class Activation : IThreadPoolWorkItem
     /// <summary>Gets the calls and one-way messages this activation has run (read without a fence: a statistic).</summary>
     public long Calls => Volatile.Read(ref _calls);
 
+    /// <summary>Gets how many items wait in the mailbox (read without a fence: a statistic).</summary>
+    public int QueuedCount => Math.Max(0, Volatile.Read(ref _queued));
+
     /// <summary>Gets a task that completes when the activation has deactivated or failed to activate.</summary>
     public Task Gone => _gone.Task;
 
@@ -197,7 +200,7 @@ internal sealed class Activation : IThreadPoolWorkItem
     public void OnActivated()
     {
         Volatile.Write(ref _state, Active);
-        Runtime.Metrics.Activated();
+        Runtime.Metrics.Activated(Id.Capability);
     }
 
     public void OnActivationFailed(Exception exception)
@@ -237,7 +240,7 @@ internal sealed class Activation : IThreadPoolWorkItem
         await DisposeInstanceAsync().ConfigureAwait(false);
         Volatile.Write(ref _state, Deactivated);
         Runtime.Remove(this);
-        Runtime.Metrics.Deactivated();
+        Runtime.Metrics.Deactivated(Id.Capability, reason);
         _gone.TrySetResult();
     }
 

@@ -41,6 +41,7 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         ShutdownTimeout = value.ShutdownTimeout;
         MailboxCapacity = value.MailboxCapacity;
         Log = new MeshLog((loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mesh.Runtime"));
+        Metrics = new MeshMetrics(this);
         foreach (ActorImplementation implementation in ActorRegistry.GetImplementations())
         {
             _implementations[implementation.Contract.InterfaceType] = implementation;
@@ -49,8 +50,10 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         _capabilities = value.Capabilities.ToFrozenSet(StringComparer.Ordinal);
         _shardStrategy = services.GetService<IShardStrategy>() ?? RendezvousShardStrategy.Instance;
         ShardCount = value.ShardCount;
+        // The incarnation tells this start of the node from any earlier one with the same name: a node restarted on
+        // the same address is a new member, never the old one come back.
         _self = new MeshNode(
-            $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{Random.Shared.Next():x8}",
+            value.NodeName ?? $"{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}-{Random.Shared.Next():x8}",
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             endpoint: null,
             _capabilities,
@@ -92,7 +95,7 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
 
     public MeshLog Log { get; }
 
-    public MeshMetrics Metrics { get; } = new();
+    public MeshMetrics Metrics { get; }
 
     public IReadOnlySet<string> Capabilities => Volatile.Read(ref _capabilities);
 
@@ -134,16 +137,23 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         {
             _capabilities = updatedCapabilities = _capabilities.Union(added).ToFrozenSet(StringComparer.Ordinal);
             MeshNode self = _self;
-            var updated = new MeshNode(self.Name, self.Incarnation, self.Endpoint, updatedCapabilities, self.Status);
-            MeshNode[] members = ReplaceSelf(_members, updated);
-            RoutingTable table = RoutingTable.Build(members, ShardCount, _shardStrategy, _routing.Version + 1);
-            Volatile.Write(ref _self, updated);
-            Volatile.Write(ref _members, members);
-            Volatile.Write(ref _routing, table);
+            Publish(new MeshNode(self.Name, self.Incarnation, self.Endpoint, updatedCapabilities, self.Status), _members);
         }
 
         // This node serves the new capabilities at once; the others route to it once the announcement reaches them.
         return Announcer is { } announcer ? announcer.AnnounceCapabilitiesAsync(updatedCapabilities, cancellationToken) : default;
+    }
+
+    /// <summary>Records the endpoint other nodes reach this one at, once it listens.</summary>
+    /// <param name="endpoint">The advertised "host:port".</param>
+    internal void SetEndpoint(string endpoint)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpoint);
+        lock (_capabilityGate)
+        {
+            MeshNode self = _self;
+            Publish(new MeshNode(self.Name, self.Incarnation, endpoint, self.Capabilities, self.Status), _members);
+        }
     }
 
     /// <summary>Adopts a new cluster view: rebuilds the owner tables, then raises <see cref="MembershipChanged"/> for
@@ -170,12 +180,8 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
                 self = new MeshNode(self.Name, self.Incarnation, self.Endpoint, _capabilities, self.Status);
             }
 
-            MeshNode[] members = ReplaceSelf(snapshot.Members, self);
-            RoutingTable table = RoutingTable.Build(members, ShardCount, _shardStrategy, _routing.Version + 1);
             _membershipVersion = snapshot.Version;
-            Volatile.Write(ref _self, self);
-            Volatile.Write(ref _members, members);
-            Volatile.Write(ref _routing, table);
+            Publish(self, snapshot.Members);
         }
 
         DeactivateMoved(Routing);
@@ -195,6 +201,44 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
             catch (Exception exception)
             {
                 Log.MembershipHandlerFailed(change.Kind, change.Node.Name, exception);
+            }
+        }
+    }
+
+    // Callers hold _capabilityGate. Readers (routing on every call) read the three fields without a lock: each is
+    // replaced whole, and a call that sees a table one version old is corrected by the owner (forward or retry).
+    private void Publish(MeshNode self, IReadOnlyList<MeshNode> members)
+    {
+        MeshNode[] updated = ReplaceSelf(members, self);
+        RoutingTable previous = _routing;
+        RoutingTable table = RoutingTable.Build(updated, ShardCount, _shardStrategy, previous.Version + 1);
+        Volatile.Write(ref _self, self);
+        Volatile.Write(ref _members, updated);
+        Volatile.Write(ref _routing, table);
+        if (Metrics.ShardMovesObserved)
+        {
+            CountShardMoves(previous, table);
+        }
+    }
+
+    /// <summary>Counts, per capability, the shards whose owner differs between two views (<c>mesh.shard.moves</c>): a
+    /// walk over every shard of every capability, done only when somebody listens and only on a membership change.</summary>
+    private void CountShardMoves(RoutingTable before, RoutingTable after)
+    {
+        foreach (string capability in before.AllCapabilities.Union(after.AllCapabilities))
+        {
+            int moved = 0;
+            for (int shard = 0; shard < ShardCount; shard++)
+            {
+                if (!string.Equals(before.OwnerOf(capability, shard)?.Name, after.OwnerOf(capability, shard)?.Name, StringComparison.Ordinal))
+                {
+                    moved++;
+                }
+            }
+
+            if (moved > 0)
+            {
+                Metrics.ShardsMoved(capability, moved);
             }
         }
     }
@@ -367,6 +411,22 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         }
 
         return new Messaging.NodeStats(_activations.Count, calls);
+    }
+
+    /// <summary>Reads the mailboxes of the live activations: messages waiting in all of them, and in the fullest. A walk
+    /// over the activations, done when a metrics listener collects (<c>mesh.mailbox.*</c>), never on the call path.</summary>
+    public (long Queued, int Deepest) ReadMailboxes()
+    {
+        long queued = 0;
+        int deepest = 0;
+        foreach (KeyValuePair<ActorId, Activation> entry in _activations)
+        {
+            int depth = entry.Value.QueuedCount;
+            queued += depth;
+            deepest = Math.Max(deepest, depth);
+        }
+
+        return (queued, deepest);
     }
 
     public IMeshActor CreateInstance(ActorImplementation implementation, IServiceProvider services, IActorContext context)

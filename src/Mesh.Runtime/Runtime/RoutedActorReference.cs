@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Mesh.Infrastructure;
 using Mesh.Messaging;
@@ -48,6 +49,13 @@ internal sealed class RoutedActorReference : ActorReference
     private byte[] Target => _target ??= CallEnvelope.EncodeTarget(Id);
 
     public override ValueTask<TResponse> InvokeAsync<TRequest, TActor, TResponse>(in TRequest request, CancellationToken cancellationToken)
+        => _runtime.Metrics.CallsObserved
+            ? InvokeObservedAsync<TRequest, TActor, TResponse>(request, cancellationToken)
+            : Invoke<TRequest, TActor, TResponse>(in request, cancellationToken);
+
+    private ValueTask<TResponse> Invoke<TRequest, TActor, TResponse>(in TRequest request, CancellationToken cancellationToken)
+        where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
+        where TActor : class, IMeshActor
     {
         Route route = CurrentRoute();
         if (route.IsLocal)
@@ -78,8 +86,10 @@ internal sealed class RoutedActorReference : ActorReference
         static async ValueTask AwaitAsync(ValueTask<VoidResponse> pending) => await pending.ConfigureAwait(false);
     }
 
-    public override ValueTask SendAsync<TRequest, TActor>(in TRequest request, CancellationToken cancellationToken) =>
-        Send<TRequest, TActor, VoidResponse>(in request, cancellationToken);
+    public override ValueTask SendAsync<TRequest, TActor>(in TRequest request, CancellationToken cancellationToken)
+        => _runtime.Metrics.CallsObserved
+            ? SendObservedAsync<TRequest, TActor>(request, cancellationToken)
+            : Send<TRequest, TActor, VoidResponse>(in request, cancellationToken);
 
     /// <summary>Routes a one-way message (generic over the response type so that a rerouted <see cref="CallItem{TRequest, TActor, TResponse}"/>
     /// can use it).</summary>
@@ -113,6 +123,66 @@ internal sealed class RoutedActorReference : ActorReference
         }
 
         return SendRemoteAsync<TRequest, TActor, TResponse>(request, route.Owner, cancellationToken);
+    }
+
+    /// <summary>A call while somebody listens: the same call inside a span, counted and timed. An async method of its own,
+    /// so the span is <see cref="Activity.Current"/> for the call (and for an inline turn's actor code) and the caller's
+    /// current activity is back when it returns; its state machine is pooled.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<TResponse> InvokeObservedAsync<TRequest, TActor, TResponse>(TRequest request, CancellationToken cancellationToken)
+        where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
+        where TActor : class, IMeshActor
+    {
+        bool remote = !CurrentRoute().IsLocal;
+        long started = Stopwatch.GetTimestamp();
+        using Activity? activity = MeshTelemetry.Source.HasListeners()
+            ? MeshTelemetry.StartCall(Contract, Id, TRequest.MethodName, _runtime.Self.Name, remote, oneWay: false)
+            : null;
+        try
+        {
+            TResponse result = await Invoke<TRequest, TActor, TResponse>(in request, cancellationToken).ConfigureAwait(false);
+            _runtime.Metrics.CallEnded(Id.Capability, CallOutcome.Ok, remote, started);
+            return result;
+        }
+        catch (Exception exception)
+        {
+            _runtime.Metrics.CallEnded(Id.Capability, CallOutcome.Of(exception), remote, started);
+            if (activity is not null)
+            {
+                MeshTelemetry.Fail(activity, exception);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>A one-way message while somebody listens: as <see cref="InvokeObservedAsync"/>, ending when it is queued
+    /// or sent.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendObservedAsync<TRequest, TActor>(TRequest request, CancellationToken cancellationToken)
+        where TRequest : struct, IActorRequest<TRequest, TActor, VoidResponse>
+        where TActor : class, IMeshActor
+    {
+        bool remote = !CurrentRoute().IsLocal;
+        long started = Stopwatch.GetTimestamp();
+        using Activity? activity = MeshTelemetry.Source.HasListeners()
+            ? MeshTelemetry.StartCall(Contract, Id, TRequest.MethodName, _runtime.Self.Name, remote, oneWay: true)
+            : null;
+        try
+        {
+            await Send<TRequest, TActor, VoidResponse>(in request, cancellationToken).ConfigureAwait(false);
+            _runtime.Metrics.CallEnded(Id.Capability, CallOutcome.Ok, remote, started);
+        }
+        catch (Exception exception)
+        {
+            _runtime.Metrics.CallEnded(Id.Capability, CallOutcome.Of(exception), remote, started);
+            if (activity is not null)
+            {
+                MeshTelemetry.Fail(activity, exception);
+            }
+
+            throw;
+        }
     }
 
     private static TimeSpan NextDelay(TimeSpan delay) => delay * 2 > MaxRetryDelay ? MaxRetryDelay : delay * 2;
@@ -207,7 +277,8 @@ internal sealed class RoutedActorReference : ActorReference
         FramePayload answer;
         try
         {
-            CallEnvelope.Write(buffer, CallFlags.None, hops: 0, TRequest.MethodId, (uint)Math.Min(remaining, uint.MaxValue - 1), Target);
+            (string? traceParent, string? traceState) = Trace(owner);
+            CallEnvelope.Write(buffer, CallFlags.None, hops: 0, TRequest.MethodId, (uint)Math.Min(remaining, uint.MaxValue - 1), Target, traceParent, traceState);
             TRequest.Write(buffer, in request);
             answer = await network.RequestAsync(owner.Endpoint!, ClusterService.Call, buffer.WrittenMemory, TimeSpan.FromMilliseconds(remaining), cancellationToken).ConfigureAwait(false);
         }
@@ -248,7 +319,8 @@ internal sealed class RoutedActorReference : ActorReference
         PooledBufferWriter buffer = PooledBufferWriter.Rent();
         try
         {
-            CallEnvelope.Write(buffer, CallFlags.OneWay, hops: 0, TRequest.MethodId, (uint)Math.Min((long)_runtime.DefaultCallTimeout.TotalMilliseconds, uint.MaxValue - 1), Target);
+            (string? traceParent, string? traceState) = Trace(owner);
+            CallEnvelope.Write(buffer, CallFlags.OneWay, hops: 0, TRequest.MethodId, (uint)Math.Min((long)_runtime.DefaultCallTimeout.TotalMilliseconds, uint.MaxValue - 1), Target, traceParent, traceState);
             TRequest.Write(buffer, in request);
             await network.SendOneWayAsync(owner.Endpoint!, ClusterService.Call, buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
@@ -260,6 +332,19 @@ internal sealed class RoutedActorReference : ActorReference
         {
             buffer.Return();
         }
+    }
+
+    /// <summary>The trace context a remote call carries (the caller's span, or the application's activity), and the
+    /// owner's name on the caller's span.</summary>
+    private static (string? TraceParent, string? TraceState) Trace(MeshNode owner)
+    {
+        if (Activity.Current is null)
+        {
+            return default;
+        }
+
+        MeshTelemetry.TagPeer(owner.Name);
+        return MeshTelemetry.CurrentContext();
     }
 
     private IPeerNetwork Network(MeshNode owner) =>

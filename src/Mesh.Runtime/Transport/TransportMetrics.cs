@@ -6,11 +6,12 @@ namespace Mesh.Transport;
 /// by tests. Thread-safe; counting allocates nothing.</summary>
 internal sealed class TransportMetrics : IDisposable
 {
-    private readonly Meter _meter = new("Mesh", "0.1.0");
-    private readonly Counter<long> _bytesSent;
-    private readonly Counter<long> _bytesReceived;
-    private readonly Counter<long> _framesSent;
-    private readonly Counter<long> _framesReceived;
+    // OpenTelemetry's network.io.direction values, as system.network.io uses them.
+    private static readonly KeyValuePair<string, object?> Transmit = new("network.io.direction", "transmit");
+    private static readonly KeyValuePair<string, object?> Receive = new("network.io.direction", "receive");
+    private readonly Meter _meter = new(Runtime.MeshTelemetry.Name, Runtime.MeshTelemetry.Version);
+    private readonly Counter<long> _bytes;
+    private readonly Counter<long> _frames;
     private readonly Counter<long> _errors;
     private readonly Counter<long> _handshakeFailures;
     private long _bytesSentCount;
@@ -22,12 +23,10 @@ internal sealed class TransportMetrics : IDisposable
 
     public TransportMetrics()
     {
-        _bytesSent = _meter.CreateCounter<long>("mesh.transport.bytes_sent", "By", "Bytes of frames sent to other nodes.");
-        _bytesReceived = _meter.CreateCounter<long>("mesh.transport.bytes_received", "By", "Bytes of frames received from other nodes.");
-        _framesSent = _meter.CreateCounter<long>("mesh.transport.frames_sent", description: "Frames sent to other nodes.");
-        _framesReceived = _meter.CreateCounter<long>("mesh.transport.frames_received", description: "Frames received from other nodes.");
-        _errors = _meter.CreateCounter<long>("mesh.transport.errors", description: "Connections closed for a protocol error (malformed or oversized frame) or a transport failure.");
-        _handshakeFailures = _meter.CreateCounter<long>("mesh.transport.handshake_failures", description: "Peers refused at the TLS handshake (no, untrusted or expired certificate; wrong protocol version).");
+        _bytes = _meter.CreateCounter<long>("mesh.transport.io", "By", "Bytes of frames exchanged with other nodes, by direction.");
+        _frames = _meter.CreateCounter<long>("mesh.transport.frames", "{frame}", "Frames exchanged with other nodes, by direction.");
+        _errors = _meter.CreateCounter<long>("mesh.transport.errors", "{error}", "Connections closed for a protocol error (malformed or oversized frame) or a transport failure.");
+        _handshakeFailures = _meter.CreateCounter<long>("mesh.transport.handshake.failures", "{handshake}", "Peers refused at the TLS handshake (no, untrusted or expired certificate; wrong protocol version).");
     }
 
     public long BytesSent => Volatile.Read(ref _bytesSentCount);
@@ -46,16 +45,16 @@ internal sealed class TransportMetrics : IDisposable
     {
         Interlocked.Add(ref _framesSentCount, frames);
         Interlocked.Add(ref _bytesSentCount, bytes);
-        _framesSent.Add(frames);
-        _bytesSent.Add(bytes);
+        _frames.Add(frames, Transmit);
+        _bytes.Add(bytes, Transmit);
     }
 
     public void Received(int frames, long bytes)
     {
         Interlocked.Add(ref _framesReceivedCount, frames);
         Interlocked.Add(ref _bytesReceivedCount, bytes);
-        _framesReceived.Add(frames);
-        _bytesReceived.Add(bytes);
+        _frames.Add(frames, Receive);
+        _bytes.Add(bytes, Receive);
     }
 
     /// <summary>Counts a connection closed for an error.</summary>

@@ -193,7 +193,27 @@ internal abstract class Framework : IAsyncDisposable
 
         public override HeldActor Hold(string id) => new MeshHeld(_mesh.GetActor<ICounter>(id));
 
-        public override ValueTask<int> CountActivationsAsync() => new(((MeshRuntime)_mesh).ActivationCount);
+        public override async ValueTask<int> CountActivationsAsync()
+        {
+            var runtime = (MeshRuntime)_mesh;
+            long total = runtime.ActivationCount;
+            if (runtime.Network is not { } network)
+            {
+                return (int)total;
+            }
+
+            // Multi-node: the serving nodes hold the activations; ask each over the cluster's Stats service.
+            foreach (MeshNode member in runtime.Members)
+            {
+                if (member.Status == MeshNodeStatus.Up && member.Endpoint is { } endpoint && !member.Equals(runtime.Self))
+                {
+                    Messaging.NodeStats stats = await Messaging.NodeStats.RequestAsync(network, endpoint, TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+                    total += stats.Activations;
+                }
+            }
+
+            return (int)total;
+        }
 
         private sealed class MeshHeld(ICounter counter) : HeldActor
         {
