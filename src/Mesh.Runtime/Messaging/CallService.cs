@@ -89,7 +89,7 @@ internal sealed class CallService : IDeferredClusterServiceHandler
     }
 
     /// <summary>Logs a one-way call that could not be delivered (nobody waits for an answer).</summary>
-    internal void OneWayRefused(ActorId id, string reason) => MessagingLog.OneWayRefused(_logger, "-", id, reason);
+    internal void OneWayRefused(ActorId id, string reason) => MessagingLog.OneWayRefused(_logger, id, reason);
 
     private static void AnswerStatus(DeferredResponse response, CallStatus status, string message)
     {

@@ -32,8 +32,8 @@ internal static partial class MessagingLog
     [LoggerMessage(408, LogLevel.Information, "{Count} activations no longer owned by this node are being deactivated (membership version {Version})")]
     public static partial void Rebalancing(ILogger logger, int count, long version);
 
-    [LoggerMessage(409, LogLevel.Warning, "A one-way call from {Peer} to {Actor} was refused: {Reason}")]
-    public static partial void OneWayRefused(ILogger logger, string peer, ActorId actor, string reason);
+    [LoggerMessage(409, LogLevel.Warning, "A one-way message from another node to {Actor} was dropped: {Reason}")]
+    public static partial void OneWayRefused(ILogger logger, ActorId actor, string reason);
 
     [LoggerMessage(410, LogLevel.Error, "Handling a call from {Peer} failed unexpectedly; the caller gets an error answer")]
     public static partial void CallFailed(ILogger logger, string peer, Exception exception);

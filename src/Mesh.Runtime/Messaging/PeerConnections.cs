@@ -121,7 +121,7 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
     }
 
     /// <summary>Stops accepting, closes every connection (gracefully, then by abort after
-    /// <see cref="PeerConnectionsOptions.CloseTimeout"/>); calls still waiting fail.</summary>
+    /// <see cref="FramedConnectionOptions.CloseTimeout"/>); calls still waiting fail.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -10,8 +10,4 @@ internal sealed class PeerConnectionsOptions
     /// <summary>Gets or sets how long after a failed connection attempt calls to that peer fail at once instead of trying
     /// again, so a dead peer costs its callers nothing while membership notices it is gone. Default: 500 ms.</summary>
     public TimeSpan ReconnectBackoff { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>Gets or sets how long <see cref="PeerConnections.DisposeAsync"/> waits for connections to close gracefully
-    /// (their queued responses written) before aborting them. Default: 5 s.</summary>
-    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -147,6 +147,15 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
 
     public override void Reroute(MeshRuntime runtime)
     {
+        ActorId id = _activation!.Id;
+        if (runtime.Network is not null && !runtime.OwnsLocally(id))
+        {
+            // Rebalanced away while this waited behind the deactivation: send it where the current view says, as the
+            // caller would now, rather than activate the id again on a node that no longer owns it.
+            _ = RerouteRemoteAsync(runtime, id);
+            return;
+        }
+
         try
         {
             Activation next = runtime.GetActivation(_activation!.Id);
@@ -156,6 +165,34 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
         catch (Exception exception)
         {
             Fail(exception);
+        }
+    }
+
+    private async Task RerouteRemoteAsync(MeshRuntime runtime, ActorId id)
+    {
+        var reference = new RoutedActorReference(runtime, ActorContract<TActor>.Get(), id);
+        TRequest request = _request;
+        try
+        {
+            if (_oneWay)
+            {
+                await reference.Send<TRequest, TActor, TResponse>(in request, CancellationToken.None).ConfigureAwait(false);
+                Complete(default, null);
+            }
+            else
+            {
+                TResponse result = await reference.InvokeAsync<TRequest, TActor, TResponse>(in request, _callerToken).ConfigureAwait(false);
+                Complete(result, null);
+            }
+        }
+        catch (Exception exception)
+        {
+            // Already what a caller of the new owner gets (the remote path wraps actor failures itself).
+            Complete(default, exception, wrap: false);
+        }
+        finally
+        {
+            Release();
         }
     }
 

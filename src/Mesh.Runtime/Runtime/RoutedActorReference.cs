@@ -89,10 +89,12 @@ internal sealed class RoutedActorReference : ActorReference
     public override ValueTask SendAsync<TRequest, TActor>(in TRequest request, CancellationToken cancellationToken)
         => _runtime.Metrics.CallsObserved
             ? SendObservedAsync<TRequest, TActor>(request, cancellationToken)
-            : Send<TRequest, TActor>(in request, cancellationToken);
+            : Send<TRequest, TActor, VoidResponse>(in request, cancellationToken);
 
-    private ValueTask Send<TRequest, TActor>(in TRequest request, CancellationToken cancellationToken)
-        where TRequest : struct, IActorRequest<TRequest, TActor, VoidResponse>
+    /// <summary>Routes a one-way message (generic over the response type so that a rerouted <see cref="CallItem{TRequest, TActor, TResponse}"/>
+    /// can use it).</summary>
+    internal ValueTask Send<TRequest, TActor, TResponse>(in TRequest request, CancellationToken cancellationToken)
+        where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
         where TActor : class, IMeshActor
     {
         if (cancellationToken.IsCancellationRequested)
@@ -105,7 +107,7 @@ internal sealed class RoutedActorReference : ActorReference
         {
             try
             {
-                CallItem<TRequest, TActor, VoidResponse>.Send(Resolve(), in request);
+                CallItem<TRequest, TActor, TResponse>.Send(Resolve(), in request);
                 return default;
             }
             catch (MeshException exception)
@@ -120,7 +122,7 @@ internal sealed class RoutedActorReference : ActorReference
             return ValueTask.FromException(new CapabilityUnavailableException(Id.Capability));
         }
 
-        return SendRemoteAsync<TRequest, TActor>(request, route.Owner, cancellationToken);
+        return SendRemoteAsync<TRequest, TActor, TResponse>(request, route.Owner, cancellationToken);
     }
 
     /// <summary>A call while somebody listens: the same call inside a span, counted and timed. An async method of its own,
@@ -168,7 +170,7 @@ internal sealed class RoutedActorReference : ActorReference
             : null;
         try
         {
-            await Send<TRequest, TActor>(in request, cancellationToken).ConfigureAwait(false);
+            await Send<TRequest, TActor, VoidResponse>(in request, cancellationToken).ConfigureAwait(false);
             _runtime.Metrics.CallEnded(Id.Capability, CallOutcome.Ok, remote, started);
         }
         catch (Exception exception)
@@ -210,6 +212,7 @@ internal sealed class RoutedActorReference : ActorReference
         TimeSpan timeout = _runtime.DefaultCallTimeout;
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         TimeSpan delay = FirstRetryDelay;
+        Exception? refusal = null;
         for (int attempt = 0; ; attempt++)
         {
             Route route = CurrentRoute();
@@ -228,6 +231,12 @@ internal sealed class RoutedActorReference : ActorReference
             long remaining = deadline - Environment.TickCount64;
             if (remaining <= 0)
             {
+                // Out of time while retrying: why the call could not be placed says more than that time ran out.
+                if (refusal is not null)
+                {
+                    throw refusal;
+                }
+
                 _runtime.Metrics.TimedOut();
                 throw new MeshTimeoutException(Id, TRequest.MethodName, timeout);
             }
@@ -250,6 +259,7 @@ internal sealed class RoutedActorReference : ActorReference
             }
 
             // The owner's view differs from ours or it is leaving: wait for views to settle, then route again.
+            refusal = failure;
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = NextDelay(delay);
         }
@@ -301,8 +311,8 @@ internal sealed class RoutedActorReference : ActorReference
         }
     }
 
-    private async ValueTask SendRemoteAsync<TRequest, TActor>(TRequest request, MeshNode owner, CancellationToken cancellationToken)
-        where TRequest : struct, IActorRequest<TRequest, TActor, VoidResponse>
+    private async ValueTask SendRemoteAsync<TRequest, TActor, TResponse>(TRequest request, MeshNode owner, CancellationToken cancellationToken)
+        where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
         where TActor : class, IMeshActor
     {
         IPeerNetwork network = Network(owner);

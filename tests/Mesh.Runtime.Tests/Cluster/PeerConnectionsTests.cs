@@ -49,14 +49,17 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
         var endPoint = new IPEndPoint(IPAddress.Loopback, 40_001);
         string endpoint = HostPort.Format(endPoint);
 
-        await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(_client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
-        TransportException fast = await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(_client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
+        // A backoff long enough that the second call surely falls inside it, even on a loaded machine.
+        PeerConnections client = Start("patient", backoff: TimeSpan.FromSeconds(3));
+
+        await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
+        TransportException fast = await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
         Assert.Contains("could not be reached recently", fast.Message, StringComparison.Ordinal);
 
         PeerConnections server = Start("late", backoff: null, activations: 3);
         await server.ListenAsync(endPoint, CancellationToken.None);
 
-        Assert.True(await AnswersAsync(endpoint, 3));
+        Assert.True(await AnswersAsync(client, endpoint, 3));
     }
 
     [Fact]
@@ -70,7 +73,7 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
         (string host, int port) = HostPort.Parse(endpoint, "endpoint", allowPortZero: false);
         await second.ListenAsync(new IPEndPoint(IPAddress.Parse(host), port), CancellationToken.None);
 
-        Assert.True(await AnswersAsync(endpoint, 2));
+        Assert.True(await AnswersAsync(_client, endpoint, 2));
     }
 
     [Fact]
@@ -82,14 +85,14 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
     }
 
     /// <summary>Asks until the peer at <paramref name="endpoint"/> answers <paramref name="expected"/> (bounded: 500 tries
-    /// 20 ms apart), through backoffs and reconnects.</summary>
-    private async Task<bool> AnswersAsync(string endpoint, long expected)
+    /// 20 ms apart, more than any backoff here), through backoffs and reconnects.</summary>
+    private static async Task<bool> AnswersAsync(PeerConnections client, string endpoint, long expected)
     {
         for (int attempt = 0; attempt < 500; attempt++)
         {
             try
             {
-                if ((await NodeStats.RequestAsync(_client, endpoint, Timeout, CancellationToken.None)).Activations == expected)
+                if ((await NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None)).Activations == expected)
                 {
                     return true;
                 }

@@ -73,15 +73,18 @@ public sealed class RemoteCallTests
     [Fact]
     public async Task A_remote_call_that_outlives_its_timeout_throws_MeshTimeoutException_like_a_local_one()
     {
-        await using TestCluster cluster = await TestCluster.StartAsync(2, new() { ["Mesh:DefaultCallTimeout"] = "00:00:00.500" });
+        await using TestCluster cluster = await TestCluster.StartAsync(2, new() { ["Mesh:DefaultCallTimeout"] = "00:00:01" });
         string key = TestCluster.KeyOwnedBy(cluster[0], cluster[1]);
         string gate = TestNode.NewKey();
 
         MeshTimeoutException timeout = await Assert.ThrowsAsync<MeshTimeoutException>(() => cluster[0].Mesh.GetActor<IProbeActor>(key).HoldAsync(gate).AsTask()).Within();
 
         Assert.Equal(nameof(IProbeActor.HoldAsync), timeout.Method);
-        Assert.Equal(TimeSpan.FromMilliseconds(500), timeout.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), timeout.Timeout);
+
+        // The held turn ends on the owner (its answer is dropped); the next call finds the actor serving.
         cluster[1].Probe.Open(gate);
+        await cluster[1].Probe.WhenRecorded("left:" + gate).Within();
         Assert.Equal(2, await cluster[0].Mesh.GetActor<IProbeActor>(key).IncrementAsync().AsTask().Within());
     }
 
@@ -160,6 +163,21 @@ public sealed class RemoteCallTests
     }
 
     [Fact]
+    public async Task Views_that_never_agree_end_the_retries_within_the_call_timeout_with_a_MeshException()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(2, new() { ["Mesh:DefaultCallTimeout"] = "00:00:01" });
+        ClusterNode a = cluster[0], b = cluster[1];
+        a.See(a.Member(MeshNodeStatus.Left), b.Member());
+        b.See(a.Member(), b.Member(MeshNodeStatus.Left));
+
+        // Usually the last NotOwner answer; a MeshTimeoutException when the last bounce itself outlived the timeout.
+        MeshException error = await Assert.ThrowsAnyAsync<MeshException>(() => a.Mesh.GetActor<IProbeActor>(TestNode.NewKey()).IncrementAsync().AsTask()).Within(10);
+
+        Assert.True(error is MeshTimeoutException || error.Message.Contains("do not own it in their view", StringComparison.Ordinal), error.Message);
+        Assert.True(b.Calls.NotOwnerAnswers > 1, $"{b.Calls.NotOwnerAnswers} NotOwner answers: the caller should have retried.");
+    }
+
+    [Fact]
     public async Task Rebalancing_deactivates_moved_actors_and_the_next_call_activates_them_on_the_new_owner()
     {
         await using TestCluster cluster = await TestCluster.StartAsync(2);
@@ -182,6 +200,33 @@ public sealed class RemoteCallTests
         Assert.Equal(2, await a.Mesh.GetActor<IProbeActor>(key).IncrementAsync().AsTask().Within());
         Assert.Equal(1, b.Probe.Count("created:" + key));
         Assert.True(await Eventually.TrueAsync(() => a.Runtime.ActivationCount == 0));
+    }
+
+    [Fact]
+    public async Task A_local_call_queued_behind_a_rebalancing_deactivation_goes_to_the_new_owner()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(2);
+        ClusterNode a = cluster[0], b = cluster[1];
+        MeshNode[] full = [a.Member(), b.Member()];
+        RoutingTable fullTable = RoutingTable.Build(full, a.Runtime.ShardCount, RendezvousShardStrategy.Instance, 1);
+        string key = Enumerable.Range(0, 10_000).Select(_ => TestNode.NewKey()).First(k => fullTable.OwnerOf("probe", fullTable.ShardFor(k))!.Name == b.Name);
+        a.See(a.Member(), b.Member(MeshNodeStatus.Left));
+        b.See(a.Member(), b.Member(MeshNodeStatus.Left));
+        string gate = TestNode.NewKey();
+        IProbeActor actor = a.Mesh.GetActor<IProbeActor>(key);
+
+        // The mailbox on a: a held turn, then a deactivation, then a call routed while a still owned the id.
+        Task<int> held = actor.HoldAsync(gate).AsTask();
+        await a.Probe.WhenRecorded("entered:" + gate).Within();
+        a.Runtime.GetActivation(new ActorId("probe", nameof(IProbeActor), key)).RequestDeactivation(DeactivationReason.Requested);
+        Task<int> queued = actor.IncrementAsync().AsTask();
+        cluster.ApplyView();
+        a.Probe.Open(gate);
+
+        Assert.Equal(1, await held.Within());
+        Assert.Equal(1, await queued.Within());
+        Assert.Equal(1, b.Probe.Count("created:" + key));
+        Assert.Equal(1, a.Probe.Count("created:" + key));
     }
 
     [Fact]

@@ -47,7 +47,16 @@ internal sealed class FramedConnectionOptions
     /// <summary>Gets or sets how many responses handlers may have deferred (<see cref="FramedConnection.Defer"/>) and not
     /// completed yet; at this many the read loop waits for one to complete before it reads on, so a peer cannot make the
     /// node hold more than this many requests of one connection at once. Default: 4096.</summary>
-    public int MaxDeferredResponses { get; set; } = 4096;
+    public int MaxDeferredResponses
+    {
+        get => field;
+        set
+        {
+            // Zero would make the read loop wait for a completion that cannot come.
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            field = value;
+        }
+    } = 4096;
 
     /// <summary>Gets or sets how many idle outbound frame buffers a connection keeps for reuse. Default: 128.</summary>
     public int FramePoolSize { get; set; } = 128;
