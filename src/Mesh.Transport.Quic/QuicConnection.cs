@@ -66,10 +66,6 @@ internal sealed class QuicConnection : IDisposable
         return stream;
     }
 
-    /// <summary>The DER of the certificate the peer proved at the handshake; empty if it presented none.</summary>
-    /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
-    public byte[] PeerCertificate() => PeerCertificate(0);
-
     /// <summary>
     /// The certificates the peer presented at the handshake as DER, leaf first, then the intermediates it sent; empty
     /// if it presented none. The chain is capped at <see cref="MaxPeerChainLength"/>.

@@ -13,6 +13,12 @@ use crate::error::{classify_connection_error, Error, Result, Status};
 use crate::events::{EventKind, MeshQuicEvent, Sink};
 use crate::runtime;
 
+/// Kernel buffer asked for in each direction of an endpoint's UDP socket. The default (about 208 KiB on Linux) is less
+/// than one stream's receive window, so a burst of a few hundred kilobytes, which eight concurrent senders of 1 KiB
+/// messages produce on loopback, overflowed it: the kernel dropped datagrams, QUIC took them for congestion and
+/// throughput halved. The kernel caps the size at `net.core.rmem_max` / `wmem_max`; asking is best effort.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024 * 1024;
+
 /// What `mesh_quic_endpoint_create` hands out. Dropping it closes the endpoint.
 pub struct EndpointHandle {
     endpoint: quinn::Endpoint,
@@ -29,6 +35,7 @@ impl EndpointHandle {
         let rt = runtime::get()?;
         let _enter = rt.enter();
         let socket = std::net::UdpSocket::bind(setup.bind).map_err(|e| Error::new(Status::Io, format!("bind {}: {e}", setup.bind)))?;
+        enlarge_buffers(&socket);
         let accepts = setup.server.is_some();
         let endpoint = quinn::Endpoint::new(quinn::EndpointConfig::default(), setup.server, socket, Arc::new(quinn::TokioRuntime))
             .map_err(|e| Error::new(Status::Io, format!("endpoint on {}: {e}", setup.bind)))?;
@@ -86,6 +93,14 @@ impl Drop for EndpointHandle {
         let _enter = runtime::get().ok().map(|rt| rt.enter());
         self.endpoint.close(quinn::VarInt::from_u32(0), b"endpoint closed");
         self.sink.close();
+    }
+}
+
+/// Asks for `SOCKET_BUFFER_BYTES` in both directions; a smaller buffer still works, only with more loss under bursts.
+fn enlarge_buffers(socket: &std::net::UdpSocket) {
+    if let Ok(state) = quinn::udp::UdpSocketState::new(socket.into()) {
+        let _ = state.set_recv_buffer_size(socket.into(), SOCKET_BUFFER_BYTES);
+        let _ = state.set_send_buffer_size(socket.into(), SOCKET_BUFFER_BYTES);
     }
 }
 
