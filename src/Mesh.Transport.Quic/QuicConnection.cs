@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using System.Threading.Channels;
 using Mesh.Transport.Quic.Interop;
@@ -10,6 +11,12 @@ namespace Mesh.Transport.Quic;
 /// </summary>
 internal sealed class QuicConnection : IDisposable
 {
+    /// <summary>
+    /// The most certificates of a peer's chain that are read. A node's chain is its leaf and one or two intermediates;
+    /// the TLS verifier has already bounded the path, so this only caps what a peer that sent extra certificates costs.
+    /// </summary>
+    public const int MaxPeerChainLength = 8;
+
     private readonly QuicEndpoint _endpoint;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<QuicTransportException> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -61,17 +68,53 @@ internal sealed class QuicConnection : IDisposable
 
     /// <summary>The DER of the certificate the peer proved at the handshake; empty if it presented none.</summary>
     /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
-    public unsafe byte[] PeerCertificate()
+    public byte[] PeerCertificate() => PeerCertificate(0);
+
+    /// <summary>
+    /// The certificates the peer presented at the handshake as DER, leaf first, then the intermediates it sent; empty
+    /// if it presented none. The chain is capped at <see cref="MaxPeerChainLength"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
+    public IReadOnlyList<byte[]> PeerCertificateChain()
     {
-        ConnectionSafeHandle handle = Handle();
-        QuicNative.ThrowIfFailed(NativeMethods.ConnectionPeerCertificate(handle, null, 0, out nuint length));
-        byte[] der = new byte[checked((int)length)];
-        fixed (byte* p = der)
+        var chain = new List<byte[]>();
+        for (int index = 0; index < MaxPeerChainLength; index++)
         {
-            QuicNative.ThrowIfFailed(NativeMethods.ConnectionPeerCertificate(handle, p, (nuint)der.Length, out _));
+            byte[] der = PeerCertificate(index);
+            if (der.Length == 0)
+            {
+                break;
+            }
+
+            chain.Add(der);
         }
 
-        return der;
+        return chain;
+    }
+
+    /// <summary>The peer's address as QUIC sees it now (it follows a peer that migrates).</summary>
+    /// <exception cref="ObjectDisposedException">The connection was disposed.</exception>
+    public unsafe IPEndPoint RemoteEndPoint()
+    {
+        ConnectionSafeHandle handle = Handle();
+        // "[ipv6%scope]:port" fits easily; a longer answer is read again at its full length.
+        Span<byte> text = stackalloc byte[64];
+        nuint length;
+        fixed (byte* p = text)
+        {
+            QuicNative.ThrowIfFailed(NativeMethods.ConnectionRemoteAddress(handle, p, (nuint)text.Length, out length));
+        }
+
+        if (length > (nuint)text.Length)
+        {
+            text = new byte[checked((int)length)];
+            fixed (byte* p = text)
+            {
+                QuicNative.ThrowIfFailed(NativeMethods.ConnectionRemoteAddress(handle, p, (nuint)text.Length, out length));
+            }
+        }
+
+        return IPEndPoint.Parse(Encoding.UTF8.GetString(text[..(int)length]));
     }
 
     /// <summary>Waits for the next stream the peer opens.</summary>
@@ -163,6 +206,19 @@ internal sealed class QuicConnection : IDisposable
         {
             stream.Dispose();
         }
+    }
+
+    private unsafe byte[] PeerCertificate(int index)
+    {
+        ConnectionSafeHandle handle = Handle();
+        QuicNative.ThrowIfFailed(NativeMethods.ConnectionPeerCertificate(handle, (nuint)index, null, 0, out nuint length));
+        byte[] der = new byte[checked((int)length)];
+        fixed (byte* p = der)
+        {
+            QuicNative.ThrowIfFailed(NativeMethods.ConnectionPeerCertificate(handle, (nuint)index, p, (nuint)der.Length, out _));
+        }
+
+        return der;
     }
 
     private ConnectionSafeHandle Handle()

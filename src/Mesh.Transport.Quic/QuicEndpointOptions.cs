@@ -60,6 +60,13 @@ internal sealed class QuicEndpointOptions
     /// <summary>Buffered bytes below which a paused stream resumes reading. Default: 512 KiB.</summary>
     public long ReceiveResumeThreshold { get; set; } = 512 * 1024;
 
+    /// <summary>
+    /// Bytes of one stream that may wait in the native library for QUIC before a send waits for them to drain.
+    /// Sends below it complete as soon as they are copied, so the sender recycles its buffers without a round trip
+    /// through the native task; the bound keeps a slow peer from queueing unlimited native memory. Default: 256 KiB.
+    /// </summary>
+    public long SendWindowBytes { get; set; } = 256 * 1024;
+
     /// <summary>Refused incoming handshakes kept for <see cref="QuicEndpoint.ReadRefusalAsync"/>; older ones are dropped. Default: 16.</summary>
     public int RefusalBacklog { get; set; } = 16;
 
@@ -102,5 +109,6 @@ internal sealed class QuicEndpointOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(ReceivePauseThreshold, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(ReceiveResumeThreshold, ReceivePauseThreshold);
         ArgumentOutOfRangeException.ThrowIfLessThan(RefusalBacklog, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(SendWindowBytes, 1);
     }
 }

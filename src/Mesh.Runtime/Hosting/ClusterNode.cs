@@ -66,12 +66,8 @@ internal sealed class ClusterNode : IAsyncDisposable
             runtime.SetEndpoint(advertised);
             runtime.Network = peers;
 
-            MeshNode self = runtime.Self;
-            MembershipSettings settings = MembershipSettings.From(options, self.Name, self.Incarnation, advertised, runtime.Capabilities);
-            ILogger membershipLogger = loggerFactory.CreateLogger("Mesh.Membership");
-            membership = new MembershipService(peers, settings, SeedSource.From(settings, timeProvider, membershipLogger), runtime.ApplyMembership, membershipLogger, timeProvider);
+            membership = MembershipService.Create(runtime, peers, options, advertised, loggerFactory, timeProvider);
             peers.Register(ClusterService.Membership, membership);
-            runtime.Announcer = membership;
             await membership.StartAsync(cancellationToken).ConfigureAwait(false);
             return new ClusterNode(runtime, transport, metrics, peers, membership);
         }

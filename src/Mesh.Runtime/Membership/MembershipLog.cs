@@ -67,4 +67,7 @@ internal static partial class MembershipLog
 
     [LoggerMessage(520, LogLevel.Information, "{Old} was replaced by {New}, a newer run at the same name or endpoint")]
     public static partial void MemberReplaced(ILogger logger, MeshNode old, MeshNode @new);
+
+    [LoggerMessage(521, LogLevel.Debug, "{Node} at {Peer} joins through this node")]
+    public static partial void JoinedThroughThisNode(ILogger logger, string node, string peer);
 }

@@ -46,6 +46,10 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     private readonly ConcurrentDictionary<long, TaskCompletionSource<bool>> _indirectProbes = new();
     private readonly ConcurrentQueue<(MembershipSnapshot Snapshot, MembershipChangedEventArgs[] Changes)> _views = new();
     private readonly CancellationTokenSource _stop = new();
+
+    // Kept apart from _stop: work that starts after disposal (a late message) still reads a cancelled token, where
+    // _stop.Token would throw. The source is always cancelled before it is disposed.
+    private readonly CancellationToken _stopping;
     private MemberUpdate _self;
     private MeshNode _selfNode;
     private MembershipSnapshot _current;
@@ -89,6 +93,31 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         _selfNode = ToNode(_self);
         _version = 1;
         _current = new MembershipSnapshot(_version, _selfNode, [_selfNode]);
+        _stopping = _stop.Token;
+    }
+
+    /// <summary>Creates the membership of a node that listens: its settings from <paramref name="options"/>, its seeds
+    /// from the static list and DNS discovery, its views applied to <paramref name="runtime"/>, and the runtime's
+    /// capability registrations announced through it. Start it with <see cref="StartAsync"/> once the node accepts
+    /// connections, and register it as the handler of <see cref="ClusterService.Membership"/>.</summary>
+    /// <param name="runtime">The node.</param>
+    /// <param name="network">How the node reaches the others.</param>
+    /// <param name="options">The node's options.</param>
+    /// <param name="advertisedEndpoint">The <c>host:port</c> other nodes reach this node on.</param>
+    /// <param name="loggerFactory">Where membership logs (category <c>Mesh.Membership</c>).</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null.</param>
+    public static MembershipService Create(Runtime.MeshRuntime runtime, IPeerNetwork network, MeshOptions options, string advertisedEndpoint, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        MeshNode self = runtime.Self;
+        MembershipSettings settings = MembershipSettings.From(options, options.NodeName ?? self.Name, self.Incarnation, advertisedEndpoint, runtime.Capabilities);
+        ILogger logger = loggerFactory.CreateLogger("Mesh.Membership");
+        TimeProvider time = timeProvider ?? TimeProvider.System;
+        var service = new MembershipService(network, settings, SeedSource.From(settings, time, logger), runtime.ApplyMembership, logger, time);
+        runtime.Announcer = service;
+        return service;
     }
 
     /// <summary>Gets the current view.</summary>
@@ -121,7 +150,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
             throw refusal;
         }
 
-        CancellationToken stopping = _stop.Token;
+        CancellationToken stopping = _stopping;
         _loops = Task.WhenAll(
             Task.Run(() => RunLoopAsync("probe", _settings.ProbeInterval, ProbeRoundAsync, stopping), CancellationToken.None),
             Task.Run(() => RunLoopAsync("sync", _settings.SyncInterval, SyncRoundAsync, stopping), CancellationToken.None),
@@ -200,7 +229,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
             case MembershipMessageType.Ping:
             case MembershipMessageType.Gossip:
                 Merge(message.Updates);
-                MembershipCodec.Write(response, BuildMessage(MembershipMessageType.Ack));
+                MembershipCodec.Write(response, BuildMessage(MembershipMessageType.Ack, peer: message.Sender));
                 break;
             case MembershipMessageType.Sync:
                 HandleSync(message, response, peer);
@@ -373,7 +402,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         catch (MeshMembershipException refusal)
         {
             MembershipLog.JoinRefused(_logger, seed, refusal.Message);
-            _refusal ??= refusal;
+            Interlocked.CompareExchange(ref _refusal, refusal, null);
         }
         catch (Exception exception) when (IsPeerFailure(exception, cancellationToken))
         {
@@ -448,6 +477,11 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
 
         if (message.Sender != SelfId)
         {
+            if (message.IsJoin)
+            {
+                MembershipLog.JoinedThroughThisNode(_logger, message.Sender.ToString(), peer.Subject);
+            }
+
             Merge(message.Updates);
         }
 
@@ -550,7 +584,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         }
 
         // Off the read loop: the probe waits up to a probe timeout, which must not hold up the requester's connection.
-        _ = Task.Run(() => ServeIndirectProbeAsync(request, _stop.Token), CancellationToken.None);
+        _ = Task.Run(() => ServeIndirectProbeAsync(request, _stopping), CancellationToken.None);
     }
 
     private async Task ServeIndirectProbeAsync(MembershipMessage request, CancellationToken cancellationToken)
@@ -604,12 +638,20 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         }
     }
 
+    /// <summary>Runs <paramref name="round"/> every <paramref name="interval"/>, the first one interval after start
+    /// (start did the first join and state exchange); a round that takes longer delays the next, never overlaps it.</summary>
     private async Task RunLoopAsync(string name, TimeSpan interval, Func<CancellationToken, Task> round, CancellationToken cancellationToken)
     {
         try
         {
+            TimeSpan wait = interval;
             while (!cancellationToken.IsCancellationRequested)
             {
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                }
+
                 long started = _time.GetTimestamp();
                 try
                 {
@@ -620,11 +662,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
                     MembershipLog.LoopFailed(_logger, name, interval, exception);
                 }
 
-                TimeSpan wait = interval - _time.GetElapsedTime(started);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
-                }
+                wait = interval - _time.GetElapsedTime(started);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -643,19 +681,8 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         await _loops.ConfigureAwait(false);
     }
 
-    private MembershipMessage Decode(ReadOnlySequence<byte> payload, string peer)
-    {
-        try
-        {
-            return MembershipCodec.Read(payload);
-        }
-        catch (MeshProtocolException exception)
-        {
-            Metrics.Malformed();
-            MembershipLog.MalformedMessage(_logger, peer, exception);
-            throw;
-        }
-    }
+    private MembershipMessage Decode(ReadOnlySequence<byte> payload, string peer) =>
+        payload.IsSingleSegment ? Decode(payload.FirstSpan, peer) : Decode(payload.ToArray(), peer);
 
     private MembershipMessage Decode(ReadOnlySpan<byte> payload, string peer)
     {
@@ -676,7 +703,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     private static bool IsPeerFailure(Exception exception, CancellationToken cancellationToken) =>
         exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
 
-    private MembershipMessage BuildMessage(MembershipMessageType type, MemberId target = default, string targetEndpoint = "", long sequence = 0, bool reached = false)
+    private MembershipMessage BuildMessage(MembershipMessageType type, MemberId target = default, string targetEndpoint = "", long sequence = 0, bool reached = false, MemberId peer = default)
     {
         lock (_gate)
         {
@@ -689,7 +716,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
                 ReplyTo = _settings.AdvertisedEndpoint,
                 Sequence = sequence,
                 Reached = reached,
-                Updates = Piggyback(),
+                Updates = Piggyback(peer),
             };
         }
     }
@@ -1005,13 +1032,21 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     }
 
     /// <summary>The updates to piggyback on one message: those sent the fewest times first, each retired after
-    /// λ·log2(n + 1) sends. A node that left always adds its leave, so whoever still probes it learns at once.</summary>
-    private List<MemberUpdate> Piggyback()
+    /// λ·log2(n + 1) sends. A node that left always adds its leave, so whoever still probes it learns at once; an
+    /// answer to a member this node suspects or holds down tells it so, so that it refutes at once even when the news
+    /// has long been retired from gossip (a healed partition).</summary>
+    private List<MemberUpdate> Piggyback(MemberId peer = default)
     {
-        var updates = new List<MemberUpdate>(Math.Min(_broadcasts.Count + 1, MembershipSettings.MaxUpdatesPerMessage));
+        var updates = new List<MemberUpdate>(Math.Min(_broadcasts.Count + 2, MembershipSettings.MaxUpdatesPerMessage + 2));
         if (_left)
         {
             updates.Add(_self);
+        }
+
+        if (peer.Name is not null && _members.TryGetValue(peer.Name, out Member? about) && about.State.Incarnation == peer.Incarnation
+            && about.State.Status is MeshNodeStatus.Suspect or MeshNodeStatus.Down)
+        {
+            updates.Add(about.State);
         }
 
         if (_broadcasts.Count == 0)

@@ -64,6 +64,10 @@ internal sealed class CompositeSeedSource(IReadOnlyList<SeedSource> sources) : S
 /// </summary>
 internal sealed class DnsSeedSource : SeedSource
 {
+    /// <summary>How long one lookup may take before it counts as failed, so that a slow resolver cannot hold up the
+    /// node's start: the resolver's own default per-attempt timeout (resolv.conf <c>timeout:5</c>).</summary>
+    internal static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
+
     private readonly string _host;
     private readonly int _port;
     private readonly TimeSpan _refreshInterval;
@@ -103,7 +107,7 @@ internal sealed class DnsSeedSource : SeedSource
             TimeSpan keep = _retryInterval;
             try
             {
-                IPAddress[] addresses = await _resolve(_host, cancellationToken).ConfigureAwait(false);
+                IPAddress[] addresses = await _resolve(_host, cancellationToken).WaitAsync(ResolveTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
                 var seeds = new List<string>(addresses.Length);
                 foreach (IPAddress address in addresses)
                 {
@@ -119,7 +123,7 @@ internal sealed class DnsSeedSource : SeedSource
 
                 MembershipLog.DnsResolved(_logger, _host, seeds.Count);
             }
-            catch (Exception exception) when (exception is System.Net.Sockets.SocketException or ArgumentException)
+            catch (Exception exception) when (exception is System.Net.Sockets.SocketException or ArgumentException or TimeoutException)
             {
                 // Keep the last answer: a DNS hiccup must not make the node forget the cluster it can still reach.
                 MembershipLog.DnsFailed(_logger, _host, exception);

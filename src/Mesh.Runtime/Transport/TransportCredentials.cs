@@ -12,7 +12,12 @@ internal sealed class TransportCredentials
     /// <summary>The ALPN protocol name of this version of the Mesh protocol; a peer offering another is refused.</summary>
     public const string ApplicationProtocol = "mesh/1";
 
-    public TransportCredentials(X509Certificate2 certificate, X509Certificate2Collection trustedAuthorities, IEnumerable<string> pinnedThumbprints)
+    /// <param name="certificate">This node's certificate, with its private key.</param>
+    /// <param name="trustedAuthorities">The cluster CAs a peer's certificate may chain to.</param>
+    /// <param name="pinnedThumbprints">SHA-256 thumbprints of peer certificates accepted without a chain.</param>
+    /// <param name="intermediates">The intermediate CA certificates between <paramref name="certificate"/> and the cluster
+    /// CA, sent with it at every handshake so that peers, which trust only the cluster CA, can build the chain.</param>
+    public TransportCredentials(X509Certificate2 certificate, X509Certificate2Collection trustedAuthorities, IEnumerable<string> pinnedThumbprints, X509Certificate2Collection? intermediates = null)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(trustedAuthorities);
@@ -23,12 +28,16 @@ internal sealed class TransportCredentials
         }
 
         Certificate = certificate;
+        Intermediates = intermediates ?? [];
         TrustedAuthorities = trustedAuthorities;
         PinnedThumbprints = new HashSet<string>(pinnedThumbprints.Select(Normalize), StringComparer.Ordinal);
     }
 
     /// <summary>Gets this node's certificate, with its private key.</summary>
     public X509Certificate2 Certificate { get; }
+
+    /// <summary>Gets the intermediate CA certificates presented after <see cref="Certificate"/> (leaf first, then these).</summary>
+    public X509Certificate2Collection Intermediates { get; }
 
     /// <summary>Gets the certificate authorities a peer's certificate may chain to.</summary>
     public X509Certificate2Collection TrustedAuthorities { get; }

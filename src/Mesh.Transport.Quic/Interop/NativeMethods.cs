@@ -12,7 +12,7 @@ internal static unsafe partial class NativeMethods
     public const string Library = "mesh_quic";
 
     /// <summary>The ABI this assembly was written against (<c>ABI_VERSION</c> in native/src/lib.rs).</summary>
-    public const uint ExpectedAbiVersion = 2;
+    public const uint ExpectedAbiVersion = 3;
 
     /// <summary>Flag of <see cref="StreamSend"/>: finish the send side after the batch.</summary>
     public const uint SendFin = 1;
@@ -51,7 +51,10 @@ internal static unsafe partial class NativeMethods
     public static partial QuicStatus ConnectionOpenStream(ConnectionSafeHandle connection, ulong token, out StreamSafeHandle stream);
 
     [LibraryImport(Library, EntryPoint = "mesh_quic_connection_peer_certificate")]
-    public static partial QuicStatus ConnectionPeerCertificate(ConnectionSafeHandle connection, byte* buffer, nuint capacity, out nuint length);
+    public static partial QuicStatus ConnectionPeerCertificate(ConnectionSafeHandle connection, nuint index, byte* buffer, nuint capacity, out nuint length);
+
+    [LibraryImport(Library, EntryPoint = "mesh_quic_connection_remote_address")]
+    public static partial QuicStatus ConnectionRemoteAddress(ConnectionSafeHandle connection, byte* buffer, nuint capacity, out nuint length);
 
     [LibraryImport(Library, EntryPoint = "mesh_quic_connection_close")]
     public static partial QuicStatus ConnectionClose(ConnectionSafeHandle connection, ulong code, MeshQuicBytes reason);

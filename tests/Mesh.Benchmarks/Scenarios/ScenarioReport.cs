@@ -50,6 +50,11 @@ internal static class ScenarioReport
                     json.WriteString("error", outcome.Error);
                 }
 
+                if (outcome.Skipped is not null)
+                {
+                    json.WriteString("skipped", outcome.Skipped);
+                }
+
                 json.WriteStartArray("metrics");
                 foreach (ScenarioMetric metric in outcome.Scenario.Metrics)
                 {

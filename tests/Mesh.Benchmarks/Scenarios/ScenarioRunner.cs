@@ -19,6 +19,9 @@ internal sealed class ScenarioOutcome(Scenario scenario, string description)
 
     public string? Error { get; set; }
 
+    /// <summary>Gets or sets why the scenario did not run in this layout (not a failure), or null.</summary>
+    public string? Skipped { get; set; }
+
     /// <summary>Gets the median of <paramref name="metric"/> over the runs of <paramref name="framework"/>, or NaN.</summary>
     public double Median(string framework, string metric)
     {
@@ -85,8 +88,8 @@ internal static class ScenarioRunner
             log.WriteLine($"{scenario.Number}. {outcome.Description}");
             if (settings.Nodes > 1 && !scenario.RunsMultiNode)
             {
-                outcome.Error = "single node only: it measures the heap of the process that holds the activations.";
-                log.WriteLine($"   skipped: {outcome.Error}");
+                outcome.Skipped = "single node only: it measures the heap of the process that holds the activations.";
+                log.WriteLine($"   skipped: {outcome.Skipped}");
                 continue;
             }
 
@@ -128,9 +131,9 @@ internal static class ScenarioRunner
         foreach (ScenarioOutcome outcome in outcomes)
         {
             string title = $"{outcome.Scenario.Number}. {outcome.Scenario.Key}";
-            if (outcome.Error is not null)
+            if (outcome.Error is not null || outcome.Skipped is not null)
             {
-                output.WriteLine($"{title,-15} FAILED");
+                output.WriteLine($"{title,-15} {(outcome.Error is null ? "skipped (single node only)" : "FAILED")}");
                 continue;
             }
 

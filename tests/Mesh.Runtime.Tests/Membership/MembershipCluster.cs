@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
-using System.Diagnostics;
 using Mesh.Membership;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
@@ -30,7 +29,7 @@ internal sealed class MembershipCluster : IAsyncDisposable
 
     public TestMember this[int index] => _members[index];
 
-    /// <summary>Settings for tests: probes every 50 ms, a suspect has 1 s to refute, state exchanges every second.</summary>
+    /// <summary>Settings for tests: probes every 100 ms, a suspect has 1 s to refute, state exchanges every second.</summary>
     public MembershipSettings Settings(string name, string endpoint, IEnumerable<string>? seeds = null, string[]? capabilities = null) => new()
     {
         NodeName = name,
@@ -39,7 +38,7 @@ internal sealed class MembershipCluster : IAsyncDisposable
         Capabilities = (capabilities ?? ["counter"]).ToFrozenSet(StringComparer.Ordinal),
         ClusterName = "test",
         ShardCount = 64,
-        ProbeInterval = TimeSpan.FromMilliseconds(50),
+        ProbeInterval = TimeSpan.FromMilliseconds(100),
         ProbeTimeout = TimeSpan.FromMilliseconds(60),
         IndirectProbes = 3,
         SuspicionTimeout = TimeSpan.FromSeconds(1),
@@ -81,20 +80,9 @@ internal sealed class MembershipCluster : IAsyncDisposable
 
     public async Task<TimeSpan> WaitUntilAsync(Func<bool> condition, string what, TimeSpan deadline)
     {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > deadline)
-            {
-                string views = string.Join(Environment.NewLine, _members.Select(m => $"{m.Name}: {string.Join(", ", m.Current.Members)}"));
-                Assert.Fail($"Not true within {deadline}: {what}.{Environment.NewLine}{views}");
-            }
-
-            await Task.Delay(10);
-        }
-
-        _output?.WriteLine($"{what}: {clock.Elapsed.TotalMilliseconds:F0} ms");
-        return clock.Elapsed;
+        TimeSpan elapsed = await Poll.UntilAsync(condition, what, deadline, () => string.Join(Environment.NewLine, _members.Select(m => $"{m.Name}: {string.Join(", ", m.Current.Members)}")));
+        _output?.WriteLine($"{what}: {elapsed.TotalMilliseconds:F0} ms");
+        return elapsed;
     }
 
     public async ValueTask DisposeAsync()
@@ -103,6 +91,28 @@ internal sealed class MembershipCluster : IAsyncDisposable
         {
             await member.Service.DisposeAsync();
         }
+    }
+}
+
+/// <summary>Waits for conditions with a deadline.</summary>
+internal static class Poll
+{
+    /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds; fails the test with <paramref name="what"/>
+    /// and <paramref name="describe"/>'s account of the state after <paramref name="deadline"/>.</summary>
+    public static async Task<TimeSpan> UntilAsync(Func<bool> condition, string what, TimeSpan deadline, Func<string>? describe = null)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > deadline)
+            {
+                Assert.Fail($"Not true within {deadline}: {what}.{Environment.NewLine}{describe?.Invoke()}");
+            }
+
+            await Task.Delay(10);
+        }
+
+        return clock.Elapsed;
     }
 }
 

@@ -20,8 +20,10 @@ public sealed class MembershipTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public async Task A_killed_node_is_suspected_then_declared_down_on_every_other_node_within_the_bound()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_killed_or_hung_node_is_suspected_then_declared_down_on_every_other_node_within_the_bound(bool hung)
     {
         await using MembershipCluster cluster = await MembershipCluster.StartAsync(5, output);
         TestMember victim = cluster[4];
@@ -33,8 +35,18 @@ public sealed class MembershipTests(ITestOutputHelper output)
         TimeSpan bound = (s.ProbeInterval * (2 * (n - 1))) + s.ProbeTimeout + s.IndirectProbeTimeout + s.SuspicionTimeoutFor(n) + (s.ProbeInterval * (1 + Math.Ceiling(Math.Log2(n))));
         output.WriteLine($"Detection bound: {bound.TotalMilliseconds:F0} ms");
 
-        await victim.Service.DisposeAsync();
-        cluster.Network.Kill(victim.Endpoint);
+        if (hung)
+        {
+            // Connections stay open but nothing comes back: probes and indirect probes time out.
+            cluster.Network.Freeze(victim.Endpoint);
+        }
+        else
+        {
+            // The process is gone: connecting is refused at once.
+            await victim.Service.DisposeAsync();
+            cluster.Network.Kill(victim.Endpoint);
+        }
+
         TestMember[] others = [.. cluster.Members.Take(4)];
 
         // The wait allows several bounds for a busy machine; the time measured is printed.

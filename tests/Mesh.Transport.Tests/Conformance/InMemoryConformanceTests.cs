@@ -19,6 +19,9 @@ public sealed class InMemoryConformanceTests : TransportConformanceTests
             new TransportMetrics()));
     }
 
+    /// <summary>An in-memory client has no address: the accepted side reports none.</summary>
+    private protected override void AssertInboundRemoteEndPoint(System.Net.EndPoint? remote, System.Net.EndPoint listening) => Assert.Null(remote);
+
     /// <summary>The in-memory transport cannot live in another process, so the peer is an echo node in this process and
     /// "killing" it resets all its transport connections from below the framing layer (what the death of its process
     /// does to its sockets): nothing is closed gracefully, nothing more is answered.</summary>

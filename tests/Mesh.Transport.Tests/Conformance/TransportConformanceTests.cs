@@ -61,6 +61,30 @@ public abstract class TransportConformanceTests
         Assert.Equal("pong"u8.ToArray(), await ReadExactlyAsync(client.Input, 4));
     }
 
+    [Fact]
+    public async Task Both_sides_report_the_address_of_their_peer()
+    {
+        await using TransportPair pair = await CreatePairAsync();
+        await using FramedNode server = await FramedNode.StartAsync(pair.Server, ListenEndPoint, null, Options(), pair.ServerMetrics, NullLogger.Instance);
+        await using ITransportConnection client = await pair.Client.ConnectAsync(server.EndPoint, CancellationToken.None);
+        ITransportConnection accepted = await server.NextRawConnectionAsync();
+
+        Assert.Equal(server.EndPoint, client.RemoteEndPoint);
+        AssertInboundRemoteEndPoint(accepted.RemoteEndPoint, server.EndPoint);
+    }
+
+    /// <summary>Checks what an accepted connection says its peer's address is: by default an IP end point on the
+    /// loopback interface with the client's own (ephemeral) port, which cannot be the listener's.</summary>
+    /// <param name="remote">The accepted connection's <see cref="ITransportConnection.RemoteEndPoint"/>.</param>
+    /// <param name="listening">The listener's address.</param>
+    private protected virtual void AssertInboundRemoteEndPoint(EndPoint? remote, EndPoint listening)
+    {
+        IPEndPoint address = Assert.IsType<IPEndPoint>(remote);
+        Assert.True(IPAddress.IsLoopback(address.Address), $"{address} is not a loopback address");
+        Assert.NotEqual(0, address.Port);
+        Assert.NotEqual(((IPEndPoint)listening).Port, address.Port);
+    }
+
     /// <summary>16 MiB is the default <see cref="MeshOptions.MaxFrameSize"/>, which bounds the payload (the length
     /// field); the largest case sends exactly that payload, so its frame is 16 MiB plus the 16-byte header.</summary>
     [Theory]

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
 using System.Text;
 using Mesh.Transport.Quic;
 using Mesh.Transport.Tests.Security;
@@ -41,6 +42,24 @@ public sealed class QuicTransportTests
         Assert.Equal("CN=mesh-test-node-b", inbound.Peer.Subject);
         Assert.Equal(TransportCredentials.ThumbprintOf(TestCertificates.NodeB), inbound.Peer.Thumbprint);
         Assert.Equal(TransportCredentials.ThumbprintOf(TestCertificates.NodeA), outbound.Peer.Thumbprint);
+    }
+
+    [Fact]
+    public async Task EveryAcceptedStreamReportsTheUdpAddressItsConnectionComesFrom()
+    {
+        await using QuicTestNode server = await new QuicTestNode(TestCertificates.Credentials(TestCertificates.NodeA)).ListenAsync();
+        await using var client = new QuicTestNode(TestCertificates.Credentials(TestCertificates.NodeB));
+        using var cts = new CancellationTokenSource(Timeout);
+
+        await using ITransportConnection first = await client.Transport.ConnectAsync(server.EndPoint, cts.Token);
+        await using ITransportConnection second = await client.Transport.ConnectAsync(server.EndPoint, cts.Token);
+        await using ITransportConnection firstInbound = (await server.Listener!.AcceptAsync(cts.Token))!;
+        await using ITransportConnection secondInbound = (await server.Listener!.AcceptAsync(cts.Token))!;
+
+        var expected = new IPEndPoint(IPAddress.Loopback, client.Transport.IPv4ClientPort!.Value);
+        Assert.Equal(expected, firstInbound.RemoteEndPoint);
+        Assert.Equal(expected, secondInbound.RemoteEndPoint);
+        Assert.Equal(server.EndPoint, first.RemoteEndPoint);
     }
 
     [Fact]

@@ -36,6 +36,18 @@ internal static class TestCertificates
     /// <summary>Gets a node certificate issued by <see cref="ClusterCa"/> whose validity ended yesterday.</summary>
     public static X509Certificate2 ExpiredNode => Set.ExpiredNode;
 
+    /// <summary>Gets an intermediate CA issued by <see cref="ClusterCa"/>.</summary>
+    public static X509Certificate2 IntermediateCa => Set.IntermediateCa;
+
+    /// <summary>Gets a node certificate issued by <see cref="IntermediateCa"/>, so it chains to the cluster CA only
+    /// through the intermediate.</summary>
+    public static X509Certificate2 IntermediateNode => Set.IntermediateNode;
+
+    /// <summary>Credentials that present <see cref="IntermediateNode"/> followed by <see cref="IntermediateCa"/> (unless
+    /// <paramref name="sendIntermediate"/> is false) and trust the cluster CA.</summary>
+    public static TransportCredentials IntermediateCredentials(bool sendIntermediate = true)
+        => new(IntermediateNode, [ClusterCa], [], sendIntermediate ? [IntermediateCa] : null);
+
     /// <summary>Credentials that present <paramref name="node"/> and trust the cluster CA (and nothing else unless
     /// <paramref name="pinnedThumbprints"/> are given).</summary>
     public static TransportCredentials Credentials(X509Certificate2 node, params string[] pinnedThumbprints)
@@ -80,8 +92,10 @@ internal sealed class TestCertificateSet
     private readonly Lock _filesLock = new();
     private readonly string _folder;
 
-    private TestCertificateSet(X509Certificate2 clusterCa, X509Certificate2 nodeA, X509Certificate2 nodeB, X509Certificate2 otherCa, X509Certificate2 otherCaNode, X509Certificate2 expiredNode)
+    private TestCertificateSet(X509Certificate2 clusterCa, X509Certificate2 nodeA, X509Certificate2 nodeB, X509Certificate2 otherCa, X509Certificate2 otherCaNode, X509Certificate2 expiredNode, X509Certificate2 intermediateCa, X509Certificate2 intermediateNode)
     {
+        IntermediateCa = intermediateCa;
+        IntermediateNode = intermediateNode;
         ClusterCa = clusterCa;
         NodeA = nodeA;
         NodeB = nodeB;
@@ -104,19 +118,27 @@ internal sealed class TestCertificateSet
 
     public X509Certificate2 ExpiredNode { get; }
 
+    public X509Certificate2 IntermediateCa { get; }
+
+    public X509Certificate2 IntermediateNode { get; }
+
     /// <summary>Creates a fresh set (slow: prefer <see cref="TestCertificates.Set"/>).</summary>
     public static TestCertificateSet Create()
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        X509Certificate2 clusterCa = CreateAuthority("CN=Mesh Test Cluster CA", now);
-        X509Certificate2 otherCa = CreateAuthority("CN=Mesh Test Other CA", now);
+        // The cluster CA may sign one level of intermediates; the other CA signs node certificates only.
+        X509Certificate2 clusterCa = CreateAuthority("CN=Mesh Test Cluster CA", now, issuer: null, pathLength: 1);
+        X509Certificate2 otherCa = CreateAuthority("CN=Mesh Test Other CA", now, issuer: null, pathLength: 0);
+        X509Certificate2 intermediateCa = CreateAuthority("CN=Mesh Test Intermediate CA", now, issuer: clusterCa, pathLength: 0);
         return new TestCertificateSet(
             clusterCa,
             CreateNode("CN=mesh-test-node-a", clusterCa, now.AddDays(-1), now.AddYears(1)),
             CreateNode("CN=mesh-test-node-b", clusterCa, now.AddDays(-1), now.AddYears(1)),
             otherCa,
             CreateNode("CN=mesh-test-other-node", otherCa, now.AddDays(-1), now.AddYears(1)),
-            CreateNode("CN=mesh-test-expired-node", clusterCa, now.AddDays(-10), now.AddDays(-1)));
+            CreateNode("CN=mesh-test-expired-node", clusterCa, now.AddDays(-10), now.AddDays(-1)),
+            intermediateCa,
+            CreateNode("CN=mesh-test-intermediate-node", intermediateCa, now.AddDays(-1), now.AddYears(1)));
     }
 
     /// <summary>The CA that issued <paramref name="node"/> (one of this set's two authorities).</summary>
@@ -167,15 +189,26 @@ internal sealed class TestCertificateSet
         return key.ExportPkcs8PrivateKeyPem() + "\n";
     }
 
-    private static X509Certificate2 CreateAuthority(string subject, DateTimeOffset now)
+    private static X509Certificate2 CreateAuthority(string subject, DateTimeOffset now, X509Certificate2? issuer, int pathLength)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(X509BasicConstraintsExtension.CreateForCertificateAuthority(pathLengthConstraint: 0));
+        request.CertificateExtensions.Add(X509BasicConstraintsExtension.CreateForCertificateAuthority(pathLengthConstraint: pathLength));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, critical: true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
-        using X509Certificate2 created = request.CreateSelfSigned(now.AddDays(-30), now.AddYears(10));
-        return Reload(created);
+        if (issuer is null)
+        {
+            using X509Certificate2 created = request.CreateSelfSigned(now.AddDays(-30), now.AddYears(10));
+            return Reload(created);
+        }
+
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        byte[] serial = new byte[16];
+        RandomNumberGenerator.Fill(serial);
+        serial[0] &= 0x7F; // a positive serial number
+        using X509Certificate2 signed = request.Create(issuer, now.AddDays(-20), now.AddYears(5), serial);
+        using X509Certificate2 withKey = signed.CopyWithPrivateKey(key);
+        return Reload(withKey);
     }
 
     private static X509Certificate2 CreateNode(string subject, X509Certificate2 issuer, DateTimeOffset notBefore, DateTimeOffset notAfter)

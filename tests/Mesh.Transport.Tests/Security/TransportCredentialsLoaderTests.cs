@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Mesh.Transport.Security;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -28,6 +30,38 @@ public sealed class TransportCredentialsLoaderTests : IDisposable
         Assert.True(credentials.Certificate.HasPrivateKey);
         Assert.True(credentials.TryValidatePeer(TestCertificates.NodeB, null, out _));
         Assert.False(credentials.TryValidatePeer(TestCertificates.OtherCaNode, null, out _));
+    }
+
+    [Theory]
+    [InlineData("pem")]
+    [InlineData("pfx")]
+    public void IntermediatesInTheCertificateFileArePresentedAndTheRootIsLeftOut(string format)
+    {
+        Directory.CreateDirectory(_folder);
+        X509Certificate2 node = TestCertificates.IntermediateNode;
+        string caPath = Path.Combine(_folder, "cluster-ca.pem");
+        File.WriteAllText(caPath, TestCertificates.ClusterCa.ExportCertificatePem());
+        string certificatePath = Path.Combine(_folder, "node." + format);
+        if (format == "pem")
+        {
+            using ECDsa key = node.GetECDsaPrivateKey()!;
+            File.WriteAllText(certificatePath, string.Join('\n', node.ExportCertificatePem(), TestCertificates.IntermediateCa.ExportCertificatePem(), TestCertificates.ClusterCa.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem()));
+        }
+        else
+        {
+            using X509Certificate2 intermediate = X509CertificateLoader.LoadCertificate(TestCertificates.IntermediateCa.RawData);
+            using X509Certificate2 root = X509CertificateLoader.LoadCertificate(TestCertificates.ClusterCa.RawData);
+            File.WriteAllBytes(certificatePath, new X509Certificate2Collection { node, intermediate, root }.Export(X509ContentType.Pfx, "secret")!);
+        }
+
+        TransportCredentials credentials = TransportCredentialsLoader.Load(
+            new MeshTlsOptions { CertificatePath = certificatePath, CertificatePassword = format == "pfx" ? "secret" : null, ClusterCaPath = caPath },
+            NullLogger.Instance);
+
+        Assert.Equal(TransportCredentials.ThumbprintOf(node), TransportCredentials.ThumbprintOf(credentials.Certificate));
+        Assert.True(credentials.Certificate.HasPrivateKey);
+        X509Certificate2 presented = Assert.Single(credentials.Intermediates);
+        Assert.Equal(TransportCredentials.ThumbprintOf(TestCertificates.IntermediateCa), TransportCredentials.ThumbprintOf(presented));
     }
 
     [Fact]

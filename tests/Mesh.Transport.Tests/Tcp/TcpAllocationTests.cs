@@ -30,22 +30,12 @@ public sealed class TcpAllocationTests(ITestOutputHelper output)
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await using ITransportConnection outbound = await client.ConnectAsync(listener.LocalEndPoint, timeout.Token);
         await using ITransportConnection inbound = (await listener.AcceptAsync(timeout.Token))!;
-        Task echo = EchoAsync(inbound, timeout.Token);
+        Task echo = AllocationMeter.EchoAsync(inbound, timeout.Token);
         byte[] message = new byte[64];
         await RoundTripsAsync(outbound, message, Warmup, timeout.Token);
 
-        // Process-wide figures include whatever the runtime does meanwhile (a thread pool thread injected on a busy
-        // machine, its first pooled boxes, timers): the least of several batches is the per-message cost, since a real
-        // per-message allocation would show in every batch.
-        double least = double.MaxValue;
-        for (int batch = 0; batch < Batches; batch++)
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            await RoundTripsAsync(outbound, message, PerBatch, timeout.Token);
-            double perRoundTrip = (double)(GC.GetTotalAllocatedBytes(precise: true) - before) / PerBatch;
-            output.WriteLine($"batch {batch}: {perRoundTrip:0.00} B per round trip of {message.Length} bytes (process-wide)");
-            least = Math.Min(least, perRoundTrip);
-        }
+        double least = await AllocationMeter.LeastBytesPerItemAsync(
+            () => RoundTripsAsync(outbound, message, PerBatch, timeout.Token), Batches, PerBatch, $"round trip of {message.Length} bytes", output);
 
         await outbound.Output.CompleteAsync();
         await echo.WaitAsync(timeout.Token);
@@ -66,25 +56,6 @@ public sealed class TcpAllocationTests(ITestOutputHelper output)
                 long take = Math.Min(result.Buffer.Length, message.Length - received);
                 received += (int)take;
                 connection.Input.AdvanceTo(result.Buffer.GetPosition(take));
-            }
-        }
-    }
-
-    private static async Task EchoAsync(ITransportConnection connection, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            ReadResult result = await connection.Input.ReadAsync(cancellationToken);
-            foreach (ReadOnlyMemory<byte> segment in result.Buffer)
-            {
-                connection.Output.Write(segment.Span);
-            }
-
-            connection.Input.AdvanceTo(result.Buffer.End);
-            await connection.Output.FlushAsync(cancellationToken);
-            if (result.IsCompleted)
-            {
-                return;
             }
         }
     }

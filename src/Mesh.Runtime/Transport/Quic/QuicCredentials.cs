@@ -27,7 +27,7 @@ internal static class QuicCredentials
         {
             BindEndPoint = bindEndPoint,
             AcceptIncoming = acceptIncoming,
-            CertificateChainPem = credentials.Certificate.ExportCertificatePem(),
+            CertificateChainPem = ChainPem(credentials),
             PrivateKeyPem = ExportPrivateKeyPem(credentials.Certificate),
             TrustedCaPem = AuthoritiesPem(credentials.TrustedAuthorities),
             ApplicationProtocol = TransportCredentials.ApplicationProtocol,
@@ -35,6 +35,7 @@ internal static class QuicCredentials
             KeepAliveInterval = options.KeepAliveInterval,
             MaxSendBatchBytes = options.MaxSendBatchBytes,
             MaxBidirectionalStreams = options.MaxStreamsPerConnection,
+            SendWindowBytes = options.SendWindowBytes,
         };
         foreach (string pin in credentials.PinnedThumbprints)
         {
@@ -48,37 +49,53 @@ internal static class QuicCredentials
         return endpoint;
     }
 
-    /// <summary>Applies the credentials' policy to the leaf certificate (DER) a peer proved.</summary>
+    /// <summary>Applies the credentials' policy to the chain (DER, leaf first, then the intermediates the peer sent) a
+    /// peer proved.</summary>
     /// <returns><see langword="true"/> with the peer's identity, or <see langword="false"/> with the reason.</returns>
     public static bool TryValidatePeer(
-        TransportCredentials credentials, byte[] leafDer, out PeerIdentity identity, out (string Kind, string Message) reason)
+        TransportCredentials credentials, IReadOnlyList<byte[]> chainDer, out PeerIdentity identity, out (string Kind, string Message) reason)
     {
         identity = default;
-        if (leafDer.Length == 0)
+        if (chainDer.Count == 0 || chainDer[0].Length == 0)
         {
             return credentials.TryValidatePeer(null, null, out reason);
         }
 
-        X509Certificate2 certificate;
+        var certificates = new X509Certificate2Collection();
         try
         {
-            certificate = X509CertificateLoader.LoadCertificate(leafDer);
+            foreach (byte[] der in chainDer)
+            {
+                certificates.Add(X509CertificateLoader.LoadCertificate(der));
+            }
         }
         catch (CryptographicException ex)
         {
-            reason = ("untrusted_certificate", $"the peer's certificate cannot be read: {ex.Message}");
+            DisposeAll(certificates);
+            reason = ("untrusted_certificate", $"the peer's certificate chain cannot be read: {ex.Message}");
             return false;
         }
 
-        using (certificate)
+        try
         {
-            if (!credentials.TryValidatePeer(certificate, null, out reason))
+            X509Certificate2 leaf = certificates[0];
+            var intermediates = new X509Certificate2Collection();
+            for (int i = 1; i < certificates.Count; i++)
+            {
+                intermediates.Add(certificates[i]);
+            }
+
+            if (!credentials.TryValidatePeer(leaf, intermediates, out reason))
             {
                 return false;
             }
 
-            identity = new PeerIdentity(certificate.Subject, TransportCredentials.ThumbprintOf(certificate));
+            identity = new PeerIdentity(leaf.Subject, TransportCredentials.ThumbprintOf(leaf));
             return true;
+        }
+        finally
+        {
+            DisposeAll(certificates);
         }
     }
 
@@ -115,6 +132,26 @@ internal static class QuicCredentials
         }
 
         return refusal is QuicHandshakeException ? "untrusted_certificate" : "handshake_failed";
+    }
+
+    /// <summary>The node's certificate and then its intermediates, PEM: what the native library presents.</summary>
+    private static string ChainPem(TransportCredentials credentials)
+    {
+        var pem = new StringBuilder(credentials.Certificate.ExportCertificatePem()).AppendLine();
+        foreach (X509Certificate2 intermediate in credentials.Intermediates)
+        {
+            pem.AppendLine(intermediate.ExportCertificatePem());
+        }
+
+        return pem.ToString();
+    }
+
+    private static void DisposeAll(X509Certificate2Collection certificates)
+    {
+        foreach (X509Certificate2 certificate in certificates)
+        {
+            certificate.Dispose();
+        }
     }
 
     private static string ExportPrivateKeyPem(X509Certificate2 certificate)

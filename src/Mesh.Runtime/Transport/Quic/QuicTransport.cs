@@ -190,6 +190,18 @@ internal sealed class QuicTransport : ITransport
 
     internal TransportCredentials Credentials => _credentials;
 
+    /// <summary>Gets the UDP port this transport's IPv4 connections leave from; null before the first one.</summary>
+    internal int? IPv4ClientPort
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _clientV4?.Port;
+            }
+        }
+    }
+
     internal TransportMetrics Metrics => _metrics;
 
     internal ILogger Logger => _logger;
@@ -234,7 +246,7 @@ internal sealed class QuicTransport : ITransport
         PeerIdentity identity;
         try
         {
-            if (!QuicCredentials.TryValidatePeer(_credentials, connection.PeerCertificate(), out identity, out (string Kind, string Message) reason))
+            if (!QuicCredentials.TryValidatePeer(_credentials, connection.PeerCertificateChain(), out identity, out (string Kind, string Message) reason))
             {
                 Refused(reason.Kind, reason.Message);
                 connection.Close(RefusedErrorCode, reason.Kind);

@@ -42,6 +42,7 @@ internal sealed class QuicTransportConnection : ITransportConnection
         _maxBatchBytes = options.MaxSendBatchBytes;
         _closeTimeout = options.ConnectTimeout;
         _output = new Pipe(new PipeOptions(
+            pool: QuicBufferPool.Default,
             pauseWriterThreshold: options.SendPauseThreshold,
             resumeWriterThreshold: options.SendPauseThreshold / 2,
             useSynchronizationContext: false));

@@ -114,7 +114,8 @@ internal sealed class QuicTransportListener : ITransportListener
     {
         try
         {
-            if (!QuicCredentials.TryValidatePeer(_transport.Credentials, connection.PeerCertificate(), out PeerIdentity peer, out (string Kind, string Message) reason))
+            IPEndPoint remote = connection.RemoteEndPoint();
+            if (!QuicCredentials.TryValidatePeer(_transport.Credentials, connection.PeerCertificateChain(), out PeerIdentity peer, out (string Kind, string Message) reason))
             {
                 _transport.Refused(reason.Kind, reason.Message);
                 connection.Close(QuicTransport.RefusedErrorCode, reason.Kind);
@@ -124,7 +125,7 @@ internal sealed class QuicTransportListener : ITransportListener
             while (true)
             {
                 QuicStream stream = await connection.AcceptStreamAsync(_stopping.Token).ConfigureAwait(false);
-                _ = AcceptStreamAsync(stream, peer);
+                _ = AcceptStreamAsync(stream, remote, peer);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException or ObjectDisposedException or QuicTransportException)
@@ -137,7 +138,7 @@ internal sealed class QuicTransportListener : ITransportListener
         }
     }
 
-    private async Task AcceptStreamAsync(QuicStream stream, PeerIdentity peer)
+    private async Task AcceptStreamAsync(QuicStream stream, IPEndPoint remote, PeerIdentity peer)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         timeout.CancelAfter(_transport.Options.ConnectTimeout);
@@ -157,7 +158,7 @@ internal sealed class QuicTransportListener : ITransportListener
             }
 
             input.AdvanceTo(buffer.GetPosition(1));
-            var connection = new QuicTransportConnection(stream, null, peer, _transport.Options);
+            var connection = new QuicTransportConnection(stream, remote, peer, _transport.Options);
             accepted = _accepted.Writer.TryWrite(connection);
             if (!accepted)
             {

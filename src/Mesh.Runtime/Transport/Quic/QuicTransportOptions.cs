@@ -29,6 +29,11 @@ internal sealed class QuicTransportOptions
     /// Default: 1 MiB.</summary>
     public long SendPauseThreshold { get; set; } = 1024 * 1024;
 
+    /// <summary>Gets or sets how many bytes of one stream, already copied by the native library, may wait for QUIC
+    /// before the stream's send loop waits for them to drain. Below it a send completes as soon as it is copied, so
+    /// the pipe's buffers are recycled at once. Default: 256 KiB.</summary>
+    public long SendWindowBytes { get; set; } = 256 * 1024;
+
     /// <summary>Gets or sets the concurrent streams a peer may open on one connection. Default: 100.</summary>
     public int MaxStreamsPerConnection { get; set; } = 100;
 
@@ -48,6 +53,7 @@ internal sealed class QuicTransportOptions
         ArgumentException.ThrowIfNullOrEmpty(ServerName);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSendBatchBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(SendPauseThreshold, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(SendWindowBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStreamsPerConnection, 1);
     }
 }

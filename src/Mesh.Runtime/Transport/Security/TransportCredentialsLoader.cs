@@ -43,7 +43,8 @@ internal static class TransportCredentialsLoader
             throw new TransportException($"{Section}{nameof(MeshTlsOptions.CertificatePath)} is set but no peer would be accepted: set {Section}{nameof(MeshTlsOptions.ClusterCaPath)} or {Section}{nameof(MeshTlsOptions.PinnedThumbprints)}.");
         }
 
-        var credentials = new TransportCredentials(certificate, authorities, options.PinnedThumbprints);
+        X509Certificate2Collection intermediates = LoadIntermediates(options.CertificatePath, options.CertificatePassword, certificate);
+        var credentials = new TransportCredentials(certificate, authorities, options.PinnedThumbprints, intermediates);
         SecurityLog.LoadedCertificates(logger, certificate.Subject, TransportCredentials.ThumbprintOf(certificate), certificate.NotAfter.ToUniversalTime(), authorities.Count, credentials.PinnedThumbprints.Count);
         return credentials;
     }
@@ -76,6 +77,52 @@ internal static class TransportCredentialsLoader
         }
 
         return certificate;
+    }
+
+    /// <summary>
+    /// The intermediate CA certificates in the node's certificate file: every certificate of the PEM or PFX other than
+    /// <paramref name="leaf"/> and other than self-signed ones. A root is left out because peers have their own copy
+    /// (the cluster CA) and would not trust one sent to them anyway.
+    /// </summary>
+    /// <param name="certificatePath">The PFX or PEM file the leaf came from (already read successfully once).</param>
+    /// <param name="password">The PFX password, if any.</param>
+    /// <param name="leaf">The node certificate itself.</param>
+    /// <returns>The intermediates, in file order; empty when the file holds the leaf alone (or leaf and root).</returns>
+    public static X509Certificate2Collection LoadIntermediates(string certificatePath, string? password, X509Certificate2 leaf)
+    {
+        const string CertificateOption = Section + nameof(MeshTlsOptions.CertificatePath);
+        byte[] content = ReadFile(certificatePath, CertificateOption);
+        var all = new X509Certificate2Collection();
+        try
+        {
+            if (IsPem(content))
+            {
+                all.ImportFromPem(Encoding.ASCII.GetString(content));
+            }
+            else
+            {
+                all = X509CertificateLoader.LoadPkcs12Collection(content, password);
+            }
+        }
+        catch (CryptographicException ex)
+        {
+            throw new TransportException($"{CertificateOption} is '{certificatePath}', whose certificate chain cannot be read: {ex.Message}", ex);
+        }
+
+        var intermediates = new X509Certificate2Collection();
+        foreach (X509Certificate2 certificate in all)
+        {
+            bool selfSigned = certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData);
+            if (selfSigned || certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+            {
+                certificate.Dispose();
+                continue;
+            }
+
+            intermediates.Add(certificate);
+        }
+
+        return intermediates;
     }
 
     /// <summary>Loads every certificate of a PEM file as trusted authorities.</summary>

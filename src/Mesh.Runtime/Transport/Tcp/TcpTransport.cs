@@ -40,7 +40,8 @@ internal sealed class TcpTransport : ITransport
         Metrics = metrics;
         _logger = logger;
         Options = options ?? new TcpTransportOptions();
-        _certificateContext = SslStreamCertificateContext.Create(credentials.Certificate, additionalCertificates: null, offline: true);
+        // The intermediates go out with the leaf: peers trust only the cluster CA, so they need them to build the chain.
+        _certificateContext = SslStreamCertificateContext.Create(credentials.Certificate, additionalCertificates: credentials.Intermediates, offline: true);
     }
 
     public string Name => TransportName;

@@ -1,7 +1,7 @@
 /*
  * mesh_quic: the C ABI of Mesh's native QUIC library (quinn + rustls + ring, linked statically).
  * The Rust sources in ../src are the reference; this header documents the same ABI for readers and
- * for C callers. ABI version 2 (mesh_quic_abi_version()).
+ * for C callers. ABI version 3 (mesh_quic_abi_version()).
  *
  * Conventions
  * - Handles are opaque. Each one is freed exactly once with its *_free function; freeing NULL is a
@@ -108,6 +108,8 @@ typedef struct mesh_quic_counters_t {
     int64_t queued_send_bytes;
     int64_t bytes_sent;
     int64_t bytes_received;
+    int64_t heap_bytes;    /* live heap bytes of the library (every allocation goes through a counting allocator) */
+    int64_t heap_blocks;   /* live heap allocations */
 } mesh_quic_counters_t;
 
 uint32_t mesh_quic_abi_version(void);
@@ -124,8 +126,14 @@ void mesh_quic_endpoint_free(mesh_quic_endpoint *endpoint);
 int32_t mesh_quic_connection_start(const mesh_quic_connection *connection, uint64_t token);
 int32_t mesh_quic_connection_open_stream(const mesh_quic_connection *connection, uint64_t token,
                                          mesh_quic_stream **out);
-/* Copies the peer's leaf certificate (DER) into buf (up to capacity) and writes its full length (0: none). */
-int32_t mesh_quic_connection_peer_certificate(const mesh_quic_connection *connection, uint8_t *buf, size_t capacity, size_t *length);
+/* Copies certificate `index` of the peer's chain (DER; 0 is the leaf, then the intermediates it sent) into buf (up to
+ * capacity) and writes its full length (0: past the end of the chain, or no certificate). */
+int32_t mesh_quic_connection_peer_certificate(const mesh_quic_connection *connection, size_t index, uint8_t *buf,
+                                              size_t capacity, size_t *length);
+/* Copies the peer's address as UTF-8 ("127.0.0.1:4433", "[::1]:4433") into buf (up to capacity) and writes its full
+ * length. */
+int32_t mesh_quic_connection_remote_address(const mesh_quic_connection *connection, uint8_t *buf, size_t capacity,
+                                            size_t *length);
 int32_t mesh_quic_connection_close(const mesh_quic_connection *connection, uint64_t code, mesh_quic_bytes reason);
 void mesh_quic_connection_free(mesh_quic_connection *connection);
 

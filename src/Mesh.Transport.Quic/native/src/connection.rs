@@ -59,13 +59,19 @@ impl ConnectionHandle {
         StreamHandle::open(self.connection.clone(), self.sink.clone(), self.settings, token)
     }
 
-    /// The DER of the peer's leaf certificate, or empty if it presented none.
-    pub fn peer_certificate(&self) -> Vec<u8> {
+    /// The DER of certificate `index` of the chain the peer presented (0: its leaf, then the intermediates it
+    /// sent), or empty past its end or if it presented none.
+    pub fn peer_certificate(&self, index: usize) -> Vec<u8> {
         self.connection
             .peer_identity()
             .and_then(|identity| identity.downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>().ok())
-            .and_then(|chain| chain.first().map(|leaf| leaf.as_ref().to_vec()))
+            .and_then(|chain| chain.get(index).map(|cert| cert.as_ref().to_vec()))
             .unwrap_or_default()
+    }
+
+    /// The peer's UDP address (the current one: QUIC follows a peer that migrates).
+    pub fn remote_address(&self) -> std::net::SocketAddr {
+        self.connection.remote_address()
     }
 
     pub fn close(&self, code: u64, reason: &[u8]) -> Result<()> {

@@ -35,7 +35,7 @@ pub use stream::StreamHandle;
 use error::{Error, Result};
 
 /// Bumped whenever a signature, struct layout or numbering of the ABI changes.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// Runs `f`, turning errors and panics into a status code and the thread's last error message.
 fn ffi(f: impl FnOnce() -> Result<()>) -> i32 {
@@ -229,14 +229,39 @@ pub unsafe extern "C" fn mesh_quic_connection_close(connection: *const Connectio
     })
 }
 
-/// Copies the DER of the peer's leaf certificate into `buf` (up to `capacity` bytes) and writes its
-/// full length to `length` (0 when the peer presented none).
+/// Copies the DER of certificate `index` of the peer's chain (0: the leaf, then the intermediates it sent) into
+/// `buf` (up to `capacity` bytes) and writes its full length to `length` (0 past the chain's end, or when the peer
+/// presented none).
 ///
 /// # Safety
 /// `connection` must be a live connection handle; `buf` writable for `capacity` bytes (or null with
 /// `capacity == 0`); `length` writable.
 #[no_mangle]
 pub unsafe extern "C" fn mesh_quic_connection_peer_certificate(
+    connection: *const ConnectionHandle,
+    index: usize,
+    buf: *mut u8,
+    capacity: usize,
+    length: *mut usize,
+) -> i32 {
+    ffi(|| {
+        let connection = handle_ref(connection, "connection")?;
+        let length = out_ptr(length)?;
+        let cert = connection.peer_certificate(index);
+        // SAFETY: the caller guarantees `capacity` writable bytes at `buf`.
+        unsafe { copy_out(&cert, buf, capacity, length) };
+        Ok(())
+    })
+}
+
+/// Copies the peer's address as UTF-8 text ("127.0.0.1:4433", "[::1]:4433") into `buf` (up to `capacity` bytes) and
+/// writes its full length to `length`.
+///
+/// # Safety
+/// `connection` must be a live connection handle; `buf` writable for `capacity` bytes (or null with
+/// `capacity == 0`); `length` writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_quic_connection_remote_address(
     connection: *const ConnectionHandle,
     buf: *mut u8,
     capacity: usize,
@@ -245,15 +270,24 @@ pub unsafe extern "C" fn mesh_quic_connection_peer_certificate(
     ffi(|| {
         let connection = handle_ref(connection, "connection")?;
         let length = out_ptr(length)?;
-        let leaf = connection.peer_certificate();
-        *length = leaf.len();
-        if !buf.is_null() && capacity > 0 {
-            let n = leaf.len().min(capacity);
-            // SAFETY: the caller guarantees `capacity` writable bytes at `buf`; n <= capacity.
-            unsafe { std::ptr::copy_nonoverlapping(leaf.as_ptr(), buf, n) };
-        }
+        let text = connection.remote_address().to_string();
+        // SAFETY: the caller guarantees `capacity` writable bytes at `buf`.
+        unsafe { copy_out(text.as_bytes(), buf, capacity, length) };
         Ok(())
     })
+}
+
+/// Writes `data.len()` to `length` and copies as much of `data` as fits into `buf`.
+///
+/// # Safety
+/// `buf` must be writable for `capacity` bytes, or null.
+unsafe fn copy_out(data: &[u8], buf: *mut u8, capacity: usize, length: &mut usize) {
+    *length = data.len();
+    if !buf.is_null() && capacity > 0 {
+        let n = data.len().min(capacity);
+        // SAFETY: the caller guarantees `capacity` writable bytes at `buf`; n <= capacity.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), buf, n) };
+    }
 }
 
 /// Closes the connection (if still open) and frees the handle.

@@ -102,7 +102,7 @@ fn counters() -> MeshQuicCounters {
 fn abi_structs_have_the_layout_of_mesh_quic_h() {
     assert_eq!(std::mem::size_of::<MeshQuicConfig>(), 152);
     assert_eq!(std::mem::size_of::<MeshQuicEvent>(), 48);
-    assert_eq!(std::mem::size_of::<MeshQuicCounters>(), 64);
+    assert_eq!(std::mem::size_of::<MeshQuicCounters>(), 80);
     assert_eq!(std::mem::size_of::<MeshQuicBytes>(), 16);
 }
 
@@ -124,6 +124,18 @@ fn connect_accept_and_free_leave_no_live_objects() {
     assert_eq!(status, Status::Ok as i32);
     assert_eq!(unsafe { mesh_quic_connection_start(inbound as *const ConnectionHandle, 8) }, 0);
     assert_eq!(unsafe { mesh_quic_connection_start(inbound as *const ConnectionHandle, 8) }, Status::InvalidState as i32);
+
+    // The server sees the client's address; the leaf is certificate 0 of the chain and nothing lies past its end.
+    let mut text = [0u8; 64];
+    let mut length = 0usize;
+    assert_eq!(unsafe { mesh_quic_connection_remote_address(inbound as *const ConnectionHandle, text.as_mut_ptr(), text.len(), &mut length) }, 0);
+    let remote = std::str::from_utf8(&text[..length]).expect("UTF-8 address");
+    assert!(remote.starts_with("127.0.0.1:"), "{remote}");
+    assert_eq!(unsafe { mesh_quic_connection_peer_certificate(inbound as *const ConnectionHandle, 0, std::ptr::null_mut(), 0, &mut length) }, 0);
+    assert!(length > 0);
+    assert_eq!(unsafe { mesh_quic_connection_peer_certificate(inbound as *const ConnectionHandle, 8, std::ptr::null_mut(), 0, &mut length) }, 0);
+    assert_eq!(length, 0);
+    assert!(counters().heap_bytes > 0, "the counting allocator sees the library's allocations");
 
     unsafe {
         mesh_quic_connection_free(outbound as *mut ConnectionHandle);
