@@ -9,7 +9,7 @@ namespace Mesh.Benchmarks;
 /// What telemetry costs a warm local call: the same call with nobody listening (the baseline: telemetry is compiled in
 /// and checked, nothing recorded) and with a <see cref="MeterListener"/> on every Mesh instrument and an
 /// <see cref="ActivityListener"/> sampling every Mesh span, as an OpenTelemetry SDK would attach them (the SDK's own
-/// aggregation and export come on top). Each benchmark runs in its own process, so the listeners of one never reach
+/// aggregation and export come on top), and with the meter listener alone. Each benchmark runs in its own process, so the listeners of one never reach
 /// the other. Run: <c>dotnet run -c Release --project tests/Mesh.Benchmarks -- --filter '*Telemetry*' --job short</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -26,22 +26,17 @@ public class TelemetryBenchmarks
     [GlobalSetup(Target = nameof(NoListener))]
     public Task SetupNoListenerAsync() => StartAsync();
 
+    [GlobalSetup(Target = nameof(MetersOnly))]
+    public Task SetupMetersOnlyAsync()
+    {
+        ListenToMeters();
+        return StartAsync();
+    }
+
     [GlobalSetup(Target = nameof(Listened))]
     public Task SetupListenedAsync()
     {
-        _meters = new MeterListener
-        {
-            InstrumentPublished = static (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == "Mesh")
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        _meters.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _measured, value));
-        _meters.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _measured));
-        _meters.Start();
+        ListenToMeters();
         _spans = new ActivityListener
         {
             ShouldListenTo = static source => source.Name == "Mesh",
@@ -64,9 +59,30 @@ public class TelemetryBenchmarks
     [Benchmark(Baseline = true)]
     public async ValueTask<int> NoListener() => await _counter.IncrementAsync();
 
+    /// <summary>Returns the counter's new value; every Mesh instrument is listened to, no span.</summary>
+    [Benchmark]
+    public async ValueTask<int> MetersOnly() => await _counter.IncrementAsync();
+
     /// <summary>Returns the counter's new value; every instrument and span is listened to.</summary>
     [Benchmark]
     public async ValueTask<int> Listened() => await _counter.IncrementAsync();
+
+    private void ListenToMeters()
+    {
+        _meters = new MeterListener
+        {
+            InstrumentPublished = static (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "Mesh")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _meters.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _measured, value));
+        _meters.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _measured));
+        _meters.Start();
+    }
 
     private async Task StartAsync()
     {

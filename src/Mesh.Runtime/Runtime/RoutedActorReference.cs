@@ -134,7 +134,7 @@ internal sealed class RoutedActorReference : ActorReference
         bool remote = !CurrentRoute().IsLocal;
         long started = Stopwatch.GetTimestamp();
         using Activity? activity = MeshTelemetry.Source.HasListeners()
-            ? MeshTelemetry.StartCall(Contract, Id, TRequest.MethodName, _runtime.Self.Name, remote, oneWay: false)
+            ? MeshTelemetry.StartCall(Contract, TRequest.MethodId, TRequest.MethodName, Id, _runtime.Self.Name, remote, oneWay: false)
             : null;
         try
         {
@@ -164,7 +164,7 @@ internal sealed class RoutedActorReference : ActorReference
         bool remote = !CurrentRoute().IsLocal;
         long started = Stopwatch.GetTimestamp();
         using Activity? activity = MeshTelemetry.Source.HasListeners()
-            ? MeshTelemetry.StartCall(Contract, Id, TRequest.MethodName, _runtime.Self.Name, remote, oneWay: true)
+            ? MeshTelemetry.StartCall(Contract, TRequest.MethodId, TRequest.MethodName, Id, _runtime.Self.Name, remote, oneWay: true)
             : null;
         try
         {
