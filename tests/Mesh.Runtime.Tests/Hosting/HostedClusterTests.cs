@@ -5,7 +5,6 @@ namespace Mesh.Runtime.Tests.Hosting;
 /// membership that AddMesh does when Mesh:Endpoint is set.</summary>
 public sealed class HostedClusterTests : IDisposable
 {
-    private static readonly TimeSpan Convergence = TimeSpan.FromSeconds(20);
     private readonly string _certificates = Directory.CreateTempSubdirectory("mesh-hosted-").FullName;
 
     [Fact]
@@ -15,7 +14,7 @@ public sealed class HostedClusterTests : IDisposable
         string seed = caller.Mesh.Self.Endpoint!;
         await using TestNode server = await TestNode.StartAsync(["probe"], Configuration("server", seed));
 
-        await WaitUntilAsync(() => caller.Mesh.NodesFor("probe").Count == 1, "the caller to see the server's capability");
+        await LoopbackNodes.WaitUntilAsync(() => caller.Mesh.NodesFor("probe").Count == 1, "the caller to see the server's capability");
         Assert.Equal("server", caller.Mesh.OwnerOf("probe", "p1")!.Name);
 
         IProbeActor probe = caller.Mesh.GetActor<IProbeActor>("p1");
@@ -54,31 +53,5 @@ public sealed class HostedClusterTests : IDisposable
 
     public void Dispose() => Directory.Delete(_certificates, recursive: true);
 
-    private Dictionary<string, string?> Configuration(string name, string? seed)
-    {
-        var configuration = new Dictionary<string, string?>
-        {
-            ["Mesh:NodeName"] = name,
-            ["Mesh:Endpoint"] = "127.0.0.1:0",
-            ["Mesh:Tls:DevelopmentCertificateFolder"] = _certificates,
-            ["Mesh:Membership:ProbeInterval"] = "00:00:00.200",
-            ["Mesh:Membership:ProbeTimeout"] = "00:00:00.100",
-        };
-        if (seed is not null)
-        {
-            configuration["Mesh:Seeds:0"] = seed;
-        }
-
-        return configuration;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        long deadline = Environment.TickCount64 + (long)Convergence.TotalMilliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"Timed out after {Convergence} waiting for {what}.");
-            await Task.Delay(20);
-        }
-    }
+    private Dictionary<string, string?> Configuration(string name, string? seed) => LoopbackNodes.Configuration(_certificates, name, seed);
 }
