@@ -15,8 +15,9 @@ step() { printf '\n==> %s\n' "$*"; }
 # System packages: clang + zlib1g-dev for Native AOT, gcc/make for the native QUIC library's C parts (ring),
 # unzip for the packed-package test; apt, dpkg, gpgv, debian-archive-keyring and ca-certificates for
 # src/Mesh.Transport.Quic/native/scripts/vendor-crates.sh, which downloads the Rust crates from Debian sid
-# with a private apt configuration (verified against the Debian archive keyring).
-needed=(clang zlib1g-dev gcc make unzip apt dpkg gpgv debian-archive-keyring ca-certificates)
+# with a private apt configuration (verified against the Debian archive keyring); iproute2 (network namespaces) and
+# openssl (samples/Kubernetes/make-certs.sh) for tests/Mesh.Cluster.Tests.
+needed=(clang zlib1g-dev gcc make unzip apt dpkg gpgv debian-archive-keyring ca-certificates iproute2 openssl)
 missing=()
 for p in "${needed[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

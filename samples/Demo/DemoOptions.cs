@@ -51,7 +51,7 @@ internal sealed class DemoOptions
                     options.DashboardUrl = value;
                     break;
                 default:
-                    error.WriteLine(args[i] is "--help" or "-h" ? Usage : $"demo: cannot use '{args[i]}{(value is null ? "" : " " + value)}'.{Environment.NewLine}{Usage}");
+                    error.WriteLine($"demo: cannot use '{args[i]}{(value is null ? "" : " " + value)}'.{Environment.NewLine}{Usage}");
                     return null;
             }
 

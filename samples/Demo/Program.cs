@@ -9,9 +9,15 @@ using Microsoft.Extensions.Logging;
 // The demo: three nodes of one cluster, each its own host in this process, talking QUIC over loopback as separate
 // machines would. Capabilities as in eigr/mesh's multi-node example: node1 serves "game" (and the dashboard), node2
 // "chat", node3 "game" and "counter". Every node calls every kind of actor; Mesh routes each call to the owner.
+if (args is ["--help"] or ["-h"])
+{
+    Console.WriteLine(DemoOptions.Usage);
+    return 0;
+}
+
 if (DemoOptions.Parse(args, Console.Error) is not { } options)
 {
-    return args.Contains("--help") || args.Contains("-h") ? 0 : 2;
+    return 2;
 }
 
 using var stop = new CancellationTokenSource();

@@ -39,8 +39,9 @@ public interface IMesh
     IReadOnlyList<MeshNode> Members { get; }
 
     /// <summary>Raised after this node's cluster view changed (a member came up, was suspected, went down, left or
-    /// registered capabilities) and routing already follows the new view. Handlers run on the membership loop: keep
-    /// them short and never block in them.</summary>
+    /// registered capabilities) and routing already follows the new view. Handlers run one at a time, in the order of
+    /// the changes, on a thread of their own: a slow handler delays later events, never membership or calls. An
+    /// exception from a handler is logged and the next event is raised.</summary>
     event EventHandler<MembershipChangedEventArgs>? MembershipChanged;
 
     /// <summary>Gets the shard <paramref name="id"/> maps to: a stable hash of the id (XxHash3 of its UTF-8 bytes) modulo

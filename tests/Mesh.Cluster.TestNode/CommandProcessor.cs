@@ -89,7 +89,7 @@ internal sealed class CommandProcessor
             {
                 answer = await ExecuteAsync(words).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidOperationException or MeshException)
+            catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException or InvalidOperationException or MeshException)
             {
                 TestNodeLog.CommandFailed(_logger, line, ex);
                 answer = $"ERROR {ex.GetType().Name} {OneLine(ex.Message)}";

@@ -3,7 +3,8 @@ using Mesh.Cluster.Tests.Harness;
 namespace Mesh.Cluster.Tests;
 
 /// <summary>
-/// A network partition between two pairs of nodes, made with network namespaces: both sides keep serving, and after
+/// A network partition between two pairs of nodes, each pair in a network namespace of its own (two hosts on a bridge;
+/// the partition takes side B's bridge port down): both sides keep serving, and after
 /// the partition heals the views converge and every id is active on one node again. Needs root and iproute2 (CI has
 /// both); anywhere else it fails and says why, rather than being skipped.
 /// </summary>
@@ -14,40 +15,20 @@ public sealed class PartitionTests(ITestOutputHelper output) : ClusterTest(outpu
     /// <summary>Each side's nodes listen on the side's address with these ports.</summary>
     private const int FirstPort = 7401;
 
-    private NetworkNamespaces? _namespaces;
-
-    public override async Task DisposeAsync()
-    {
-        // Nodes first: a node process keeps its namespace alive until it exits.
-        try
-        {
-            await base.DisposeAsync();
-        }
-        finally
-        {
-            _namespaces?.Dispose();
-        }
-    }
-
     [Fact]
     public async Task Both_sides_serve_during_a_partition_and_converge_after_it_heals()
     {
-        if (NetworkNamespaces.WhyUnavailable() is { } reason)
-        {
-            Assert.Fail($"The partition test cannot run here: {reason}");
-        }
-
-        _namespaces = NetworkNamespaces.Create(Cluster.Log);
-        string a1 = $"{NetworkNamespaces.AddressA}:{FirstPort}";
-        string b1 = $"{NetworkNamespaces.AddressB}:{FirstPort}";
+        NamespaceNetwork network = CreateNetwork("p", 2);
+        string a1 = $"{NamespaceNetwork.Address(1)}:{FirstPort}";
+        string b1 = $"{NamespaceNetwork.Address(2)}:{FirstPort}";
         string[] seeds = [a1, b1];
         // State syncs every 2 s so that the sides find each other again soon after healing.
         var settings = new Dictionary<string, string> { ["Mesh:Membership:SyncInterval"] = "00:00:02" };
         NodeProcess[] nodes = await Cluster.StartAsync(
-            new NodeSpec("a1", "counter") { Endpoint = a1, Seeds = seeds, NetworkNamespace = _namespaces.SideA, Settings = settings },
-            new NodeSpec("a2", "counter") { Endpoint = $"{NetworkNamespaces.AddressA}:{FirstPort + 1}", Seeds = seeds, NetworkNamespace = _namespaces.SideA, Settings = settings },
-            new NodeSpec("b1", "counter") { Endpoint = b1, Seeds = seeds, NetworkNamespace = _namespaces.SideB, Settings = settings },
-            new NodeSpec("b2", "counter") { Endpoint = $"{NetworkNamespaces.AddressB}:{FirstPort + 1}", Seeds = seeds, NetworkNamespace = _namespaces.SideB, Settings = settings });
+            new NodeSpec("a1", "counter") { Endpoint = a1, Seeds = seeds, NetworkNamespace = network.Namespace(1), Settings = settings },
+            new NodeSpec("a2", "counter") { Endpoint = $"{NamespaceNetwork.Address(1)}:{FirstPort + 1}", Seeds = seeds, NetworkNamespace = network.Namespace(1), Settings = settings },
+            new NodeSpec("b1", "counter") { Endpoint = b1, Seeds = seeds, NetworkNamespace = network.Namespace(2), Settings = settings },
+            new NodeSpec("b2", "counter") { Endpoint = $"{NamespaceNetwork.Address(2)}:{FirstPort + 1}", Seeds = seeds, NetworkNamespace = network.Namespace(2), Settings = settings });
         NodeProcess[] sideA = [nodes[0], nodes[1]];
         NodeProcess[] sideB = [nodes[2], nodes[3]];
         string namesA = string.Join(',', sideA.Select(static n => n.Name));
@@ -57,7 +38,7 @@ public sealed class PartitionTests(ITestOutputHelper output) : ClusterTest(outpu
         Cluster.Log($"4 nodes: {TestCluster.Summarize(owners)}");
         Assert.Equal(Ids, (await Cluster.CallsAsync(nodes[0], "counter", Ids, "split")).Ok);
 
-        _namespaces.Partition();
+        network.Disconnect(2);
 
         // Right away, before anyone notices: each side serves the ids its own nodes own.
         await AssertServesOwnAsync(sideA[0], namesA, sideA);
@@ -78,7 +59,7 @@ public sealed class PartitionTests(ITestOutputHelper output) : ClusterTest(outpu
         int duplicated = (await TestCluster.DuplicatesAsync(nodes, "counter")).Count;
         Cluster.Log($"during the partition {duplicated} of {Ids} ids are active on both sides");
 
-        _namespaces.Heal();
+        network.Reconnect(2);
         TimeSpan converge = await Cluster.WaitForViewAsync(nodes, nodes, Bounds.HealConvergence, "after healing, all four see all four Up");
         owners = await Cluster.WaitForSameOwnersAsync(nodes, "counter", Bounds.ViewConvergence);
         TimeSpan resolve = await Cluster.WaitForNoDuplicatesAsync(nodes, "counter", Bounds.DuplicateResolution);

@@ -70,4 +70,7 @@ internal static partial class MembershipLog
 
     [LoggerMessage(521, LogLevel.Debug, "{Node} at {Peer} joins through this node")]
     public static partial void JoinedThroughThisNode(ILogger logger, string node, string peer);
+
+    [LoggerMessage(522, LogLevel.Error, "The view holds the most members a state exchange can carry ({Max}); ignoring {Node} and any further new member")]
+    public static partial void ViewFull(ILogger logger, int max, string node);
 }

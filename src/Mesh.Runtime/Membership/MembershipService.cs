@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Collections.Frozen;
-using System.Collections.Immutable;
 using Mesh.Messaging;
 using Mesh.Transport;
 using Mesh.Transport.Framing;
@@ -18,9 +16,10 @@ namespace Mesh.Membership;
 /// callback given at construction, one view at a time, in version order.
 /// </summary>
 /// <remarks>
-/// Concurrency: the view (members, the gossip queue, the probe order, this node's own state) is guarded by one lock,
-/// held only for in-memory work; network calls happen outside it. Views are queued under the lock and handed to the
-/// callback by whichever thread wins the publishing flag, so callbacks never overlap and never reorder.
+/// Concurrency: the <see cref="MembershipView"/> (members, the gossip queue, the probe order, this node's own state)
+/// is guarded by one lock, held only for in-memory work; network calls happen outside it. Views are queued under the
+/// lock and handed to the callback by whichever thread wins the publishing flag, so callbacks never overlap and never
+/// reorder.
 /// </remarks>
 internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnnouncer, IAsyncDisposable
 {
@@ -39,10 +38,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
-    private readonly List<Broadcast> _broadcasts = [];
-    private readonly List<string> _probeOrder = [];
-    private readonly Random _random = new();
+    private readonly MembershipView _view;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<bool>> _indirectProbes = new();
     private readonly ConcurrentQueue<(MembershipSnapshot Snapshot, MembershipChangedEventArgs[] Changes)> _views = new();
     private readonly CancellationTokenSource _stop = new();
@@ -50,16 +46,11 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     // Kept apart from _stop: work that starts after disposal (a late message) still reads a cancelled token, where
     // _stop.Token would throw. The source is always cancelled before it is disposed.
     private readonly CancellationToken _stopping;
-    private MemberUpdate _self;
-    private MeshNode _selfNode;
     private MembershipSnapshot _current;
-    private long _version;
-    private int _probeIndex;
     private long _sequence;
     private int _indirectServing;
     private int _publishing;
     private int _started;
-    private bool _left;
     private bool _warnedNoSeed;
     private MeshMembershipException? _refusal;
     private Task _loops = Task.CompletedTask;
@@ -89,10 +80,8 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         _onChanged = onChanged;
         _logger = logger;
         _time = timeProvider;
-        _self = new MemberUpdate(settings.NodeName, settings.Incarnation, 0, MeshNodeStatus.Up, settings.AdvertisedEndpoint, settings.Capabilities.ToFrozenSet(StringComparer.Ordinal));
-        _selfNode = ToNode(_self);
-        _version = 1;
-        _current = new MembershipSnapshot(_version, _selfNode, [_selfNode]);
+        _view = new MembershipView(settings, timeProvider, logger, Metrics);
+        _current = _view.Snapshot;
         _stopping = _stop.Token;
     }
 
@@ -125,7 +114,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
 
     public MembershipMetrics Metrics { get; } = new();
 
-    private MemberId SelfId => new(_settings.NodeName, _settings.Incarnation);
+    private MemberId SelfId => _view.SelfId;
 
     /// <summary>Publishes the first view, tries the seeds once, and starts probing, state exchanges and (while alone)
     /// joining in the background. Returns once the first join attempt ended, within the state exchange timeout,
@@ -162,27 +151,17 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     public async Task LeaveAsync(CancellationToken cancellationToken)
     {
         MemberUpdate left;
-        List<string> endpoints = [];
-        var changes = new ChangeSet(this);
+        List<string> endpoints;
         lock (_gate)
         {
-            if (_left)
+            if (_view.HasLeft)
             {
                 return;
             }
 
-            _left = true;
-            _self = left = _self with { Status = MeshNodeStatus.Left, Epoch = _self.Epoch + 1 };
-            _selfNode = ToNode(_self);
-            changes.Add(MembershipChangeKind.Left, _selfNode);
-            foreach (Member member in _members.Values)
-            {
-                if (member.IsLive && member.State.Endpoint is { } endpoint)
-                {
-                    endpoints.Add(endpoint);
-                }
-            }
-
+            MembershipChanges changes = _view.Begin();
+            left = _view.Leave(changes);
+            endpoints = _view.LiveEndpoints();
             Commit(changes);
         }
 
@@ -202,18 +181,14 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
     public ValueTask AnnounceCapabilitiesAsync(IReadOnlySet<string> capabilities, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(capabilities);
-        var changes = new ChangeSet(this);
         lock (_gate)
         {
-            if (_self.Capabilities.SetEquals(capabilities))
+            MembershipChanges changes = _view.Begin();
+            if (!_view.AnnounceCapabilities(capabilities, changes))
             {
                 return default;
             }
 
-            _self = _self with { Capabilities = capabilities.ToFrozenSet(StringComparer.Ordinal), Epoch = _self.Epoch + 1 };
-            _selfNode = ToNode(_self);
-            Enqueue(_self);
-            changes.Add(MembershipChangeKind.CapabilitiesChanged, _selfNode);
             Commit(changes);
         }
 
@@ -282,7 +257,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         MemberUpdate? target;
         lock (_gate)
         {
-            target = NextProbeTarget();
+            target = _view.NextProbeTarget();
         }
 
         if (target is not null)
@@ -290,10 +265,10 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
             await ProbeAsync(target, cancellationToken).ConfigureAwait(false);
         }
 
-        var changes = new ChangeSet(this);
         lock (_gate)
         {
-            ExpireSuspicionsAndTombstones(changes);
+            MembershipChanges changes = _view.Begin();
+            _view.ExpireSuspicionsAndTombstones(changes);
             Commit(changes);
         }
 
@@ -308,8 +283,8 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         string? down = null;
         lock (_gate)
         {
-            live = RandomEndpoint(static m => m.IsLive);
-            down = RandomEndpoint(static m => m.State.Status == MeshNodeStatus.Down);
+            live = _view.RandomLiveEndpoint();
+            down = _view.RandomDownEndpoint();
         }
 
         foreach (string? endpoint in new[] { live, down })
@@ -335,7 +310,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         bool alone;
         lock (_gate)
         {
-            alone = !_left && _refusal is null && !HasLiveMember();
+            alone = !_view.HasLeft && _refusal is null && !_view.HasLiveMember();
         }
 
         if (alone)
@@ -363,10 +338,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
             return;
         }
 
-        lock (_gate)
-        {
-            _random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(seeds));
-        }
+        Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(seeds));
 
         int fanout = Math.Min(JoinFanout, seeds.Count);
         var attempts = new Task<bool>[fanout];
@@ -427,7 +399,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
                 ClusterName = _settings.ClusterName,
                 ShardCount = _settings.ShardCount,
                 IsJoin = isJoin,
-                Updates = FullState(),
+                Updates = _view.FullState(),
             });
         }
 
@@ -487,7 +459,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
 
         lock (_gate)
         {
-            MembershipCodec.Write(response, new MembershipMessage { Type = MembershipMessageType.SyncAck, Sender = SelfId, Updates = FullState() });
+            MembershipCodec.Write(response, new MembershipMessage { Type = MembershipMessageType.SyncAck, Sender = SelfId, Updates = _view.FullState() });
         }
     }
 
@@ -508,14 +480,10 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         }
 
         Metrics.ProbeFailed();
-        var changes = new ChangeSet(this);
         lock (_gate)
         {
-            if (_members.TryGetValue(target.Name, out Member? member) && member.State.Incarnation == target.Incarnation && member.State.Status == MeshNodeStatus.Up)
-            {
-                Apply(member.State with { Status = MeshNodeStatus.Suspect }, changes);
-            }
-
+            MembershipChanges changes = _view.Begin();
+            _view.Suspect(target, changes);
             Commit(changes);
         }
 
@@ -524,21 +492,13 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
 
     private async Task<bool> ProbeIndirectlyAsync(MemberUpdate target, CancellationToken cancellationToken)
     {
-        List<string> helpers = [];
+        List<string> helpers;
         lock (_gate)
         {
-            foreach (Member member in _members.Values)
-            {
-                if (member.State.Status == MeshNodeStatus.Up && member.State.Endpoint is { } endpoint && member.State.Name != target.Name)
-                {
-                    helpers.Add(endpoint);
-                }
-            }
-
-            _random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(helpers));
+            helpers = _view.ProbeHelpers(target.Name, _settings.IndirectProbes);
         }
 
-        int count = Math.Min(_settings.IndirectProbes, helpers.Count);
+        int count = helpers.Count;
         if (count == 0)
         {
             return false;
@@ -716,7 +676,7 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
                 ReplyTo = _settings.AdvertisedEndpoint,
                 Sequence = sequence,
                 Reached = reached,
-                Updates = Piggyback(peer),
+                Updates = _view.Piggyback(peer),
             };
         }
     }
@@ -728,12 +688,12 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
             return;
         }
 
-        var changes = new ChangeSet(this);
         lock (_gate)
         {
+            MembershipChanges changes = _view.Begin();
             foreach (MemberUpdate update in updates)
             {
-                Apply(update, changes);
+                _view.Apply(update, changes);
             }
 
             Commit(changes);
@@ -742,360 +702,14 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         Publish();
     }
 
-    /// <summary>Merges what another node says about one member into the view. Rules: a higher incarnation (a newer run)
-    /// replaces the member, a lower one is stale; within a run, Alive needs a higher epoch than what is known,
-    /// Suspect and Down the same epoch or higher, and Left is final. About this node itself, a suspicion or death
-    /// of the current epoch is refuted by raising the epoch.</summary>
-    private void Apply(MemberUpdate update, ChangeSet changes)
+    /// <summary>Ends a batch (under the lock): queues the new view, if anything changed, for <see cref="Publish"/>.</summary>
+    private void Commit(MembershipChanges changes)
     {
-        if (update.Name == _self.Name)
+        if (_view.Commit(changes) is { } view)
         {
-            ApplyAboutSelf(update);
-            return;
+            Volatile.Write(ref _current, view.Snapshot);
+            _views.Enqueue(view);
         }
-
-        if (!_members.TryGetValue(update.Name, out Member? member))
-        {
-            member = new Member(update, ToNode(update), _time.GetTimestamp());
-            _members.Add(update.Name, member);
-            changes.MembersChanged = true;
-            if (member.IsLive)
-            {
-                _probeOrder.Insert(_random.Next(_probeIndex, _probeOrder.Count + 1), update.Name);
-                changes.Add(update.Status == MeshNodeStatus.Up ? MembershipChangeKind.Up : MembershipChangeKind.Suspect, member.Node);
-                LogChange(update.Status == MeshNodeStatus.Up ? MembershipChangeKind.Up : MembershipChangeKind.Suspect, member.Node);
-                ResolveEndpointConflicts(member, changes);
-            }
-
-            Enqueue(update);
-            return;
-        }
-
-        MemberUpdate known = member.State;
-        if (update.Incarnation < known.Incarnation)
-        {
-            return;
-        }
-
-        if (update.Incarnation > known.Incarnation)
-        {
-            MeshNode old = member.Node;
-            if (member.IsLive)
-            {
-                MeshNode down = ToNode(known with { Status = MeshNodeStatus.Down });
-                changes.Add(MembershipChangeKind.Down, down);
-            }
-
-            member.Set(update, ToNode(update), _time.GetTimestamp());
-            changes.MembersChanged = true;
-            if (member.IsLive)
-            {
-                changes.Add(update.Status == MeshNodeStatus.Up ? MembershipChangeKind.Up : MembershipChangeKind.Suspect, member.Node);
-                MembershipLog.MemberReplaced(_logger, old, member.Node);
-                ResolveEndpointConflicts(member, changes);
-            }
-
-            Enqueue(update);
-            return;
-        }
-
-        bool accept = update.Status switch
-        {
-            MeshNodeStatus.Up => known.Status != MeshNodeStatus.Left && update.Epoch > known.Epoch,
-            MeshNodeStatus.Suspect => (known.Status == MeshNodeStatus.Up && update.Epoch >= known.Epoch) || (known.Status == MeshNodeStatus.Suspect && update.Epoch > known.Epoch),
-            MeshNodeStatus.Down => member.IsLive && update.Epoch >= known.Epoch,
-            _ => known.Status != MeshNodeStatus.Left,
-        };
-        if (!accept)
-        {
-            return;
-        }
-
-        MembershipChangeKind? kind = (known.Status, update.Status) switch
-        {
-            (MeshNodeStatus.Up, MeshNodeStatus.Suspect) => MembershipChangeKind.Suspect,
-            (MeshNodeStatus.Suspect or MeshNodeStatus.Down, MeshNodeStatus.Up) => MembershipChangeKind.Alive,
-            (_, MeshNodeStatus.Down) => MembershipChangeKind.Down,
-            (_, MeshNodeStatus.Left) => MembershipChangeKind.Left,
-            _ => null,
-        };
-        bool capabilitiesChanged = !known.Capabilities.SetEquals(update.Capabilities);
-        bool wasLive = member.IsLive;
-        if (!capabilitiesChanged)
-        {
-            // Keep the set the view holds, so unchanged members share one instance across views.
-            update = update with { Capabilities = known.Capabilities };
-        }
-
-        member.Set(update, kind is null && !capabilitiesChanged ? member.Node : ToNode(update), kind == MembershipChangeKind.Suspect || kind is MembershipChangeKind.Down or MembershipChangeKind.Left ? _time.GetTimestamp() : member.Since);
-        Enqueue(update);
-        if (kind is { } change)
-        {
-            changes.Add(change, member.Node);
-            LogChange(change, member.Node);
-            if (change == MembershipChangeKind.Alive)
-            {
-                Metrics.Refuted();
-                if (!wasLive)
-                {
-                    _probeOrder.Insert(_random.Next(_probeIndex, _probeOrder.Count + 1), update.Name);
-                }
-            }
-
-            if (change == MembershipChangeKind.Suspect && known.Status == MeshNodeStatus.Up)
-            {
-                Metrics.Suspected();
-            }
-        }
-
-        if (capabilitiesChanged)
-        {
-            changes.Add(MembershipChangeKind.CapabilitiesChanged, member.Node);
-            MembershipLog.CapabilitiesChanged(_logger, member.Node, string.Join(",", update.Capabilities));
-        }
-
-        changes.MembersChanged |= kind is not null || capabilitiesChanged;
-    }
-
-    private void ApplyAboutSelf(MemberUpdate update)
-    {
-        if (update.Incarnation < _self.Incarnation)
-        {
-            // Gossip about this node's previous run: make sure the cluster hears about this run instead.
-            if (update.Status is MeshNodeStatus.Up or MeshNodeStatus.Suspect)
-            {
-                Enqueue(_self);
-            }
-
-            return;
-        }
-
-        if (update.Incarnation > _self.Incarnation)
-        {
-            MembershipLog.NameConflict(_logger, update.Id.ToString());
-            return;
-        }
-
-        if (_left || update.Status == MeshNodeStatus.Up || update.Epoch < _self.Epoch)
-        {
-            return;
-        }
-
-        long epoch = _self.Epoch;
-        _self = _self with { Epoch = update.Epoch + 1 };
-        _selfNode = ToNode(_self);
-        Enqueue(_self);
-        Metrics.Refuted();
-        MembershipLog.Refuting(_logger, epoch, _self.Epoch);
-    }
-
-    /// <summary>Two live members cannot listen on one endpoint: the one started last (highest incarnation) holds it,
-    /// and any other is a previous process that is gone, so it is declared down at once.</summary>
-    private void ResolveEndpointConflicts(Member newcomer, ChangeSet changes)
-    {
-        string? endpoint = newcomer.State.Endpoint;
-        if (endpoint is null)
-        {
-            return;
-        }
-
-        if (string.Equals(endpoint, _self.Endpoint, StringComparison.OrdinalIgnoreCase))
-        {
-            // This node holds the endpoint, so the newcomer is an earlier process that listened there.
-            Apply(newcomer.State with { Status = MeshNodeStatus.Down }, changes);
-            return;
-        }
-
-        foreach (Member other in _members.Values)
-        {
-            if (other != newcomer && other.IsLive && string.Equals(other.State.Endpoint, endpoint, StringComparison.OrdinalIgnoreCase))
-            {
-                Member older = other.State.Incarnation < newcomer.State.Incarnation ? other : newcomer;
-                Apply(older.State with { Status = MeshNodeStatus.Down }, changes);
-                if (older == newcomer)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
-    private void ExpireSuspicionsAndTombstones(ChangeSet changes)
-    {
-        long now = _time.GetTimestamp();
-        TimeSpan suspicion = _settings.SuspicionTimeoutFor(_members.Count + 1);
-        List<Member>? expired = null;
-        foreach (Member member in _members.Values)
-        {
-            TimeSpan age = _time.GetElapsedTime(member.Since, now);
-            if ((member.State.Status == MeshNodeStatus.Suspect && age >= suspicion) || (!member.IsLive && age >= _settings.TombstoneRetention))
-            {
-                (expired ??= []).Add(member);
-            }
-        }
-
-        foreach (Member member in expired ?? [])
-        {
-            if (member.IsLive)
-            {
-                Apply(member.State with { Status = MeshNodeStatus.Down }, changes);
-            }
-            else
-            {
-                _members.Remove(member.State.Name);
-                changes.MembersChanged = true;
-            }
-        }
-    }
-
-    private MemberUpdate? NextProbeTarget()
-    {
-        for (int pass = 0; pass < 2; pass++)
-        {
-            while (_probeIndex < _probeOrder.Count)
-            {
-                string name = _probeOrder[_probeIndex++];
-                if (_members.TryGetValue(name, out Member? member) && member.IsLive && member.State.Endpoint is not null)
-                {
-                    return member.State;
-                }
-            }
-
-            // A full round is done: a new random order, so that every member is probed once per round but the
-            // rounds of different nodes do not line up.
-            _probeOrder.Clear();
-            _probeIndex = 0;
-            foreach (Member member in _members.Values)
-            {
-                if (member.IsLive)
-                {
-                    _probeOrder.Add(member.State.Name);
-                }
-            }
-
-            _random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_probeOrder));
-        }
-
-        return null;
-    }
-
-    private string? RandomEndpoint(Func<Member, bool> predicate)
-    {
-        List<string> candidates = [];
-        foreach (Member member in _members.Values)
-        {
-            if (predicate(member) && member.State.Endpoint is { } endpoint)
-            {
-                candidates.Add(endpoint);
-            }
-        }
-
-        return candidates.Count == 0 ? null : candidates[_random.Next(candidates.Count)];
-    }
-
-    private bool HasLiveMember()
-    {
-        foreach (Member member in _members.Values)
-        {
-            if (member.IsLive)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private List<MemberUpdate> FullState()
-    {
-        var state = new List<MemberUpdate>(_members.Count + 1) { _self };
-        foreach (Member member in _members.Values)
-        {
-            state.Add(member.State);
-        }
-
-        return state;
-    }
-
-    private void Enqueue(MemberUpdate update)
-    {
-        for (int i = 0; i < _broadcasts.Count; i++)
-        {
-            if (_broadcasts[i].Update.Name == update.Name)
-            {
-                _broadcasts.RemoveAt(i);
-                break;
-            }
-        }
-
-        _broadcasts.Add(new Broadcast(update));
-    }
-
-    /// <summary>The updates to piggyback on one message: those sent the fewest times first, each retired after
-    /// λ·log2(n + 1) sends. A node that left always adds its leave, so whoever still probes it learns at once; an
-    /// answer to a member this node suspects or holds down tells it so, so that it refutes at once even when the news
-    /// has long been retired from gossip (a healed partition).</summary>
-    private List<MemberUpdate> Piggyback(MemberId peer = default)
-    {
-        var updates = new List<MemberUpdate>(Math.Min(_broadcasts.Count + 2, MembershipSettings.MaxUpdatesPerMessage + 2));
-        if (_left)
-        {
-            updates.Add(_self);
-        }
-
-        if (peer.Name is not null && _members.TryGetValue(peer.Name, out Member? about) && about.State.Incarnation == peer.Incarnation
-            && about.State.Status is MeshNodeStatus.Suspect or MeshNodeStatus.Down)
-        {
-            updates.Add(about.State);
-        }
-
-        if (_broadcasts.Count == 0)
-        {
-            return updates;
-        }
-
-        _broadcasts.Sort(static (a, b) => a.Transmits.CompareTo(b.Transmits));
-        int limit = MembershipSettings.RetransmitLimit(_members.Count + 1);
-        for (int i = 0; i < _broadcasts.Count && updates.Count < MembershipSettings.MaxUpdatesPerMessage; i++)
-        {
-            Broadcast broadcast = _broadcasts[i];
-            if (broadcast.Update.Name == _self.Name && _left)
-            {
-                continue;
-            }
-
-            updates.Add(broadcast.Update);
-            broadcast.Transmits++;
-        }
-
-        _broadcasts.RemoveAll(b => b.Transmits >= limit);
-        return updates;
-    }
-
-    /// <summary>Ends a batch of changes (under the lock): a new version and a queued view if anything changed.</summary>
-    private void Commit(ChangeSet changes)
-    {
-        if (!changes.MembersChanged && changes.Changes.Count == 0)
-        {
-            return;
-        }
-
-        _version = changes.Version;
-        var members = ImmutableArray.CreateBuilder<MeshNode>(_members.Count + 1);
-        members.Add(_selfNode);
-        int[] byStatus = new int[4];
-        byStatus[(int)_selfNode.Status]++;
-        foreach (Member member in _members.Values)
-        {
-            members.Add(member.Node);
-            byStatus[(int)member.State.Status]++;
-        }
-
-        members.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var snapshot = new MembershipSnapshot(_version, _selfNode, members.MoveToImmutable());
-        Volatile.Write(ref _current, snapshot);
-        Metrics.SetMembers(byStatus);
-        _views.Enqueue((snapshot, [.. changes.Changes]));
     }
 
     /// <summary>Hands queued views to the callback. Whoever sets the flag drains the queue; others return at once, and
@@ -1130,75 +744,10 @@ internal sealed class MembershipService : IClusterServiceHandler, ICapabilityAnn
         }
     }
 
-    private void LogChange(MembershipChangeKind kind, MeshNode node)
-    {
-        switch (kind)
-        {
-            case MembershipChangeKind.Up:
-                MembershipLog.MemberUp(_logger, node);
-                break;
-            case MembershipChangeKind.Suspect:
-                MembershipLog.MemberSuspected(_logger, node);
-                break;
-            case MembershipChangeKind.Alive:
-                MembershipLog.MemberAlive(_logger, node);
-                break;
-            case MembershipChangeKind.Down:
-                MembershipLog.MemberDown(_logger, node);
-                break;
-            case MembershipChangeKind.Left:
-                MembershipLog.MemberLeft(_logger, node);
-                break;
-        }
-    }
-
-    private static MeshNode ToNode(MemberUpdate update) => new(update.Name, update.Incarnation, update.Endpoint, update.Capabilities, update.Status);
-
     private enum PingOutcome
     {
         Answered,
         NoAnswer,
         SomeoneElse,
-    }
-
-    /// <summary>What this node knows about one other member.</summary>
-    private sealed class Member(MemberUpdate state, MeshNode node, long since)
-    {
-        public MemberUpdate State { get; private set; } = state;
-
-        public MeshNode Node { get; private set; } = node;
-
-        /// <summary>When the member entered its status (for suspicion timeouts and tombstone retention).</summary>
-        public long Since { get; private set; } = since;
-
-        public bool IsLive => State.Status is MeshNodeStatus.Up or MeshNodeStatus.Suspect;
-
-        public void Set(MemberUpdate state, MeshNode node, long since)
-        {
-            State = state;
-            Node = node;
-            Since = since;
-        }
-    }
-
-    private sealed class Broadcast(MemberUpdate update)
-    {
-        public MemberUpdate Update { get; } = update;
-
-        public int Transmits { get; set; }
-    }
-
-    /// <summary>The changes of one batch, all stamped with the version the batch will commit.</summary>
-    private sealed class ChangeSet(MembershipService owner)
-    {
-        private long? _version;
-
-        public List<MembershipChangedEventArgs> Changes { get; } = [];
-
-        public bool MembersChanged { get; set; }
-
-        public long Version => _version ??= owner._version + 1;
-
-        public void Add(MembershipChangeKind kind, MeshNode node) => Changes.Add(new MembershipChangedEventArgs(kind, node, Version));
     }
 }

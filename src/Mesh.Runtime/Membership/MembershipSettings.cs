@@ -63,8 +63,13 @@ internal sealed record MembershipSettings
     /// <summary>How long an indirect probe waits: the helper's own probe of the target plus the round trip to it.</summary>
     public TimeSpan IndirectProbeTimeout => ProbeTimeout * 2;
 
-    /// <summary>How long leaving waits for the members to acknowledge: one probe timeout, the members told in parallel.</summary>
-    public TimeSpan LeaveTimeout => ProbeTimeout;
+    /// <summary>The least time leaving waits for the members' acknowledgements. A node leaves once per run, so a second
+    /// is cheap; a member that misses the leave instead waits out a whole suspicion before it moves the shards.</summary>
+    public static readonly TimeSpan MinimumLeaveTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long leaving waits for the members to acknowledge (all told in parallel): two probe timeouts, at
+    /// least <see cref="MinimumLeaveTimeout"/>.</summary>
+    public TimeSpan LeaveTimeout => TimeSpan.FromTicks(Math.Max(MinimumLeaveTimeout.Ticks, 2 * ProbeTimeout.Ticks));
 
     /// <summary>Builds the settings of a node from its options.</summary>
     /// <param name="options">The node's options.</param>

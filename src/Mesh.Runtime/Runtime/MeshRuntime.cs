@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Mesh.Infrastructure;
 using Mesh.Membership;
 using Mesh.Routing;
@@ -23,6 +24,8 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
     private readonly ConcurrentDictionary<Type, Func<IServiceProvider, IActorContext, object>> _factories = new();
     private readonly Lock _capabilityGate = new();
     private readonly IShardStrategy _shardStrategy;
+    private readonly Channel<MembershipChangedEventArgs> _membershipEvents = Channel.CreateUnbounded<MembershipChangedEventArgs>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _membershipEventPump;
     private FrozenSet<string> _capabilities = FrozenSet<string>.Empty;
     private MeshNode _self;
     private MeshNode[] _members;
@@ -59,6 +62,7 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
             _capabilities,
             MeshNodeStatus.Up);
         _members = [_self];
+        _membershipEventPump = Task.Run(PumpMembershipEventsAsync);
         _routing = RoutingTable.Build(_members, ShardCount, _shardStrategy, version: 1);
     }
 
@@ -156,8 +160,8 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         }
     }
 
-    /// <summary>Adopts a new cluster view: rebuilds the owner tables, then raises <see cref="MembershipChanged"/> for
-    /// each change. Views older than the one in effect are ignored. Called by the membership service, one view at a
+    /// <summary>Adopts a new cluster view: rebuilds the owner tables, rebalances, then queues <see cref="MembershipChanged"/>
+    /// for each change (raised in order on the event pump). Views older than the one in effect are ignored. Called by the membership service, one view at a
     /// time.</summary>
     /// <param name="snapshot">The view; its members include this node.</param>
     /// <param name="changes">What changed since the previous view, in order.</param>
@@ -186,17 +190,23 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
 
         DeactivateMoved(Routing);
 
-        EventHandler<MembershipChangedEventArgs>? handler = MembershipChanged;
-        if (handler is null)
-        {
-            return;
-        }
-
+        // Users' handlers run on the event pump, not here: this runs on the membership loop or a connection's read loop,
+        // which a slow handler must not stall.
         foreach (MembershipChangedEventArgs change in changes)
+        {
+            _membershipEvents.Writer.TryWrite(change);
+        }
+    }
+
+    // One reader, in order: raises MembershipChanged for each queued change until the runtime is disposed. Membership
+    // changes are rare (joins, leaves, failures), so the queue is unbounded rather than lossy.
+    private async Task PumpMembershipEventsAsync()
+    {
+        await foreach (MembershipChangedEventArgs change in _membershipEvents.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             try
             {
-                handler(this, change);
+                MembershipChanged?.Invoke(this, change);
             }
             catch (Exception exception)
             {
@@ -439,6 +449,8 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
+        _membershipEvents.Writer.TryComplete();
+        await _membershipEventPump.ConfigureAwait(false);
         Metrics.Dispose();
     }
 

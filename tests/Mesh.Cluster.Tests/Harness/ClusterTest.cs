@@ -1,16 +1,42 @@
 namespace Mesh.Cluster.Tests.Harness;
 
-/// <summary>A test class with its own <see cref="TestCluster"/>, stopped after each test whatever happened.</summary>
+/// <summary>A test class with its own <see cref="TestCluster"/> and, if it asks for one, a <see cref="NamespaceNetwork"/>:
+/// the nodes are stopped and then the network removed after each test, whatever happened.</summary>
 public abstract class ClusterTest(ITestOutputHelper output) : IAsyncLifetime
 {
+    private NamespaceNetwork? _network;
+
     /// <summary>Gets this test's cluster.</summary>
     internal TestCluster Cluster { get; } = new(output);
 
     /// <inheritdoc/>
-    public virtual Task InitializeAsync() => Cluster.InitializeAsync();
+    public Task InitializeAsync() => Cluster.InitializeAsync();
 
     /// <inheritdoc/>
-    public virtual Task DisposeAsync() => Cluster.DisposeAsync().AsTask();
+    public async Task DisposeAsync()
+    {
+        // Nodes first: a node process keeps its namespace alive until it exits.
+        try
+        {
+            await Cluster.DisposeAsync();
+        }
+        finally
+        {
+            _network?.Dispose();
+        }
+    }
+
+    /// <summary>Creates this test's network of namespaces, or fails the test saying why this machine cannot.</summary>
+    internal NamespaceNetwork CreateNetwork(string name, int hosts, string? serviceName = null)
+    {
+        if (NamespaceNetwork.WhyUnavailable() is { } reason)
+        {
+            Assert.Fail($"This test needs network namespaces, which cannot be made here: {reason}");
+        }
+
+        _network = NamespaceNetwork.Create(name, hosts, Cluster.Log, serviceName);
+        return _network;
+    }
 
     /// <summary>Starts <paramref name="count"/> nodes serving "counter", named node1, node2, ..., and waits until they
     /// agree on the members and on every shard's owner.</summary>

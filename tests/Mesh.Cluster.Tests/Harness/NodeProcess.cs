@@ -78,11 +78,12 @@ internal sealed class NodeProcess : IAsyncDisposable
     /// <param name="label">The test's name for the node.</param>
     /// <param name="endpoint">The <c>host:port</c> it listens on (also in <paramref name="settings"/>).</param>
     /// <param name="settings">Configuration keys and values, passed as <c>--key=value</c>.</param>
+    /// <param name="environment">Environment variables to add, or null.</param>
     /// <param name="workingDirectory">The node's current directory.</param>
     /// <param name="networkNamespace">A network namespace to run the node in (<c>ip netns exec</c>), or null.</param>
     /// <exception cref="InvalidOperationException">The node exited or stayed silent past <see cref="Bounds.NodeStart"/>;
     /// the message carries its standard error.</exception>
-    public static async Task<NodeProcess> StartAsync(string label, string endpoint, IEnumerable<KeyValuePair<string, string>> settings, string workingDirectory, string? networkNamespace)
+    public static async Task<NodeProcess> StartAsync(string label, string endpoint, IEnumerable<KeyValuePair<string, string>> settings, IReadOnlyDictionary<string, string>? environment, string workingDirectory, string? networkNamespace)
     {
         if (!File.Exists(TestNodePath))
         {
@@ -98,6 +99,11 @@ internal sealed class NodeProcess : IAsyncDisposable
             WorkingDirectory = workingDirectory,
             StandardOutputEncoding = Encoding.UTF8,
         };
+        foreach (KeyValuePair<string, string> variable in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[variable.Key] = variable.Value;
+        }
+
         if (networkNamespace is null)
         {
             info.FileName = DotnetPath;
@@ -105,7 +111,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         else
         {
             // `ip netns exec` execs the command in place: the process we hold is the node itself, so a SIGKILL reaches it.
-            info.FileName = NetworkNamespaces.IpPath;
+            info.FileName = NamespaceNetwork.IpPath;
             info.ArgumentList.Add("netns");
             info.ArgumentList.Add("exec");
             info.ArgumentList.Add(networkNamespace);

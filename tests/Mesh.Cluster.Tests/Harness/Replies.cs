@@ -45,11 +45,7 @@ internal sealed class CallReport
 
     public long Max => Long("max");
 
-    public long Milliseconds => Long(_fields.ContainsKey("ms") ? "ms" : "max_ms");
-
     public long MaxMilliseconds => Long("max_ms");
-
-    public long FirstErrorMs => Long("first_error_ms");
 
     public long LastErrorMs => Long("last_error_ms");
 
@@ -117,13 +113,6 @@ internal static class Replies
     {
         string[] words = line.Split(' ');
         return words.Length < 3 || words[2] == "-" ? [] : words[2].Split(',');
-    }
-
-    /// <summary>Parses <c>OK node value ms</c>; null for an ERROR line.</summary>
-    public static (string Node, long Value)? Call(string line)
-    {
-        string[] words = line.Split(' ');
-        return words[0] == "OK" ? (words[1], long.Parse(words[2], CultureInfo.InvariantCulture)) : null;
     }
 
     /// <summary>Cuts a long answer (an owner digest) for a message.</summary>

@@ -20,6 +20,11 @@ internal sealed record NodeSpec(string Label, params string[] Capabilities)
     /// <summary>Gets settings added to (or replacing) the cluster's defaults, such as another
     /// <c>Mesh:Tls:DevelopmentCertificateFolder</c>.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Gets environment variables that configure the node (<c>Mesh__Endpoint</c>, ...), as a container's
+    /// would. When set, the name, endpoint, seeds and certificates are left to them: the command line, which would win
+    /// over them, carries only capabilities, timings and <see cref="Settings"/>.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
 }
 
 /// <summary>
@@ -45,7 +50,6 @@ internal sealed class TestCluster : IAsyncLifetime, IAsyncDisposable
 
     private readonly ITestOutputHelper _output;
     private readonly List<NodeProcess> _processes = [];
-    private readonly Dictionary<string, NodeProcess> _nodes = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private string? _firstEndpoint;
 
@@ -61,12 +65,6 @@ internal sealed class TestCluster : IAsyncLifetime, IAsyncDisposable
 
     /// <summary>Gets the development certificate folder every node shares unless its spec says otherwise.</summary>
     public string CertificateFolder { get; }
-
-    /// <summary>Gets the node with the label <paramref name="label"/>.</summary>
-    public NodeProcess this[string label] => _nodes[label];
-
-    /// <summary>Gets the running nodes (started and not stopped by the test).</summary>
-    public IEnumerable<NodeProcess> Running => _nodes.Values.Where(static n => !n.HasExited);
 
     public Task InitializeAsync()
     {
@@ -107,16 +105,17 @@ internal sealed class TestCluster : IAsyncLifetime, IAsyncDisposable
     private async Task<NodeProcess> StartOneAsync(NodeSpec spec)
     {
         string endpoint = spec.Endpoint ?? Reserve(spec);
-        var settings = new Dictionary<string, string>(s_defaults, StringComparer.Ordinal)
+        var settings = new Dictionary<string, string>(s_defaults, StringComparer.Ordinal);
+        if (spec.Environment is null)
         {
-            ["Mesh:NodeName"] = spec.Label,
-            ["Mesh:Endpoint"] = endpoint,
-            ["Mesh:Tls:DevelopmentCertificateFolder"] = CertificateFolder,
-        };
-        IReadOnlyList<string> seeds = spec.Seeds ?? [_firstEndpoint!];
-        for (int i = 0; i < seeds.Count; i++)
-        {
-            settings[$"Mesh:Seeds:{i}"] = seeds[i];
+            settings["Mesh:NodeName"] = spec.Label;
+            settings["Mesh:Endpoint"] = endpoint;
+            settings["Mesh:Tls:DevelopmentCertificateFolder"] = CertificateFolder;
+            IReadOnlyList<string> seeds = spec.Seeds ?? [_firstEndpoint!];
+            for (int i = 0; i < seeds.Count; i++)
+            {
+                settings[$"Mesh:Seeds:{i}"] = seeds[i];
+            }
         }
 
         for (int i = 0; i < spec.Capabilities.Length; i++)
@@ -130,11 +129,10 @@ internal sealed class TestCluster : IAsyncLifetime, IAsyncDisposable
         }
 
         long started = Stopwatch.GetTimestamp();
-        NodeProcess node = await NodeProcess.StartAsync(spec.Label, endpoint, settings, Folder, spec.NetworkNamespace).ConfigureAwait(false);
+        NodeProcess node = await NodeProcess.StartAsync(spec.Label, endpoint, settings, spec.Environment, Folder, spec.NetworkNamespace).ConfigureAwait(false);
         lock (_processes)
         {
             _processes.Add(node);
-            _nodes[spec.Label] = node;
         }
 
         Log($"{spec.Label} READY as '{node.Name}' on {endpoint}{(spec.NetworkNamespace is null ? "" : " in " + spec.NetworkNamespace)} (pid {node.Id}, capabilities {string.Join(',', spec.Capabilities)}) after {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");

@@ -40,6 +40,25 @@ public sealed class HostedClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_capability_registered_at_run_time_reaches_the_other_node_and_its_calls_follow()
+    {
+        await using TestNode first = await TestNode.StartAsync(["probe"], Configuration("first", seed: null));
+        await using TestNode second = await TestNode.StartAsync(["probe"], Configuration("second", first.Mesh.Self.Endpoint));
+        await WaitUntilAsync(() => first.Mesh.NodesFor("probe").Count == 2 && second.Mesh.NodesFor("probe").Count == 2, "both nodes to serve 'probe' in both views");
+        Assert.Empty(first.Mesh.NodesFor("other"));
+
+        await second.Mesh.RegisterCapabilitiesAsync(["other"]);
+
+        await WaitUntilAsync(() => first.Mesh.NodesFor("other").Count == 1, "the first node to learn that the second serves 'other'");
+        Assert.Equal("second", first.Mesh.NodesFor("other")[0].Name);
+        Assert.Contains("other", first.Mesh.AllCapabilities());
+        IOtherActor other = first.Mesh.GetActor<IOtherActor>("o1");
+        await other.PingAsync();
+        Assert.Equal(0, first.Runtime.ActivationCount);
+        Assert.Equal(1, second.Runtime.ActivationCount);
+    }
+
+    [Fact]
     public async Task A_node_of_another_cluster_is_refused_with_a_message_that_names_the_setting()
     {
         await using TestNode first = await TestNode.StartAsync(["probe"], Configuration("first", seed: null));

@@ -127,6 +127,23 @@ public sealed class MembershipServiceTests
         await service.DisposeAsync();
     }
 
+    [Fact]
+    public async Task The_view_stops_growing_at_the_most_members_one_state_exchange_carries()
+    {
+        (MembershipService service, TestMember node) = Create(new ManualClock());
+
+        for (int batch = 0; batch < 5; batch++)
+        {
+            MemberUpdate[] updates = [.. Enumerable.Range(batch * 1000, 1000).Select(i => Update($"n{i}", 1, 0, MeshNodeStatus.Up, $"10.{i / 250}.{i % 250}.1:7400"))];
+            await service.HandleOneWayAsync(new ReadOnlySequence<byte>(MembershipCodec.Write(new MembershipMessage { Type = MembershipMessageType.Gossip, Sender = new("node-z", 1), Updates = updates })), Peer, CancellationToken.None);
+        }
+
+        Assert.Equal(MembershipCodec.MaxMembers, node.Current.Members.Length);
+        byte[] state = MembershipCodec.Write(new MembershipMessage { Type = MembershipMessageType.SyncAck, Sender = new("node-a", 1), Updates = [.. node.Current.Members.Select(m => Update(m.Name, m.Incarnation, 0, m.Status, m.Endpoint ?? "10.0.0.1:7400"))] });
+        Assert.Equal(MembershipCodec.MaxMembers, MembershipCodec.Read(state).Updates.Count);
+        await service.DisposeAsync();
+    }
+
     private static (MembershipService Service, TestMember Node) Create(TimeProvider clock)
     {
         MembershipSettings settings = new MembershipCluster().Settings("node-a", "10.0.0.1:7400");

@@ -1,4 +1,4 @@
-// Drives the dashboard page in headless Chromium for DashboardBrowserTests.
+// Drives the dashboard page in headless Chromium for tests/Mesh.Cluster.Tests/DashboardBrowserTests.cs.
 // Usage: node dashboard-check.mjs <url> <expected members up> <node that will go down> <screenshot path>
 // Protocol on stdout (one line each): "UP <n>" once the page shows n members up; then it waits for a line "KILLED" on
 // stdin, waits for the node's row to turn Down, saves the screenshot and prints "DOWN <node>". Errors: "FAIL <why>", exit 1.
