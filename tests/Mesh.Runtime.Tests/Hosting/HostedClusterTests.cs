@@ -44,12 +44,12 @@ public sealed class HostedClusterTests : IDisposable
     {
         await using TestNode first = await TestNode.StartAsync(["probe"], Configuration("first", seed: null));
         await using TestNode second = await TestNode.StartAsync(["probe"], Configuration("second", first.Mesh.Self.Endpoint));
-        await WaitUntilAsync(() => first.Mesh.NodesFor("probe").Count == 2 && second.Mesh.NodesFor("probe").Count == 2, "both nodes to serve 'probe' in both views");
+        await LoopbackNodes.WaitUntilAsync(() => first.Mesh.NodesFor("probe").Count == 2 && second.Mesh.NodesFor("probe").Count == 2, "both nodes to serve 'probe' in both views");
         Assert.Empty(first.Mesh.NodesFor("other"));
 
         await second.Mesh.RegisterCapabilitiesAsync(["other"]);
 
-        await WaitUntilAsync(() => first.Mesh.NodesFor("other").Count == 1, "the first node to learn that the second serves 'other'");
+        await LoopbackNodes.WaitUntilAsync(() => first.Mesh.NodesFor("other").Count == 1, "the first node to learn that the second serves 'other'");
         Assert.Equal("second", first.Mesh.NodesFor("other")[0].Name);
         Assert.Contains("other", first.Mesh.AllCapabilities());
         IOtherActor other = first.Mesh.GetActor<IOtherActor>("o1");
