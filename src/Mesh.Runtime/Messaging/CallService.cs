@@ -210,7 +210,7 @@ internal sealed class CallService : IDeferredClusterServiceHandler
         }
 
         Activity? activity = MeshTelemetry.Source.HasListeners()
-            ? MeshTelemetry.StartServerCall(contract, id, RemoteCallItem.MethodName(contract, envelope.MethodId), Runtime.Self.Name, envelope.IsOneWay, envelope.TraceParent, envelope.TraceState)
+            ? MeshTelemetry.StartServerCall(contract, envelope.MethodId, RemoteCallItem.MethodName(contract, envelope.MethodId), id, Runtime.Self.Name, envelope.IsOneWay, envelope.TraceParent, envelope.TraceState)
             : null;
         RemoteCallItem item = RemoteCallItem.Rent(this, buffer, length, envelope.BodyOffset, envelope.MethodId, contract, id, response, !response.IsValid, deadline, activity);
         try

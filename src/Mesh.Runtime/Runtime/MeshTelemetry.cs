@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Mesh.Infrastructure;
 
@@ -27,16 +28,19 @@ internal static class MeshTelemetry
     public const string OneWayTag = "mesh.one_way";
     public const string ErrorTypeTag = "error.type";
 
+    // Span names by contract and method id, built once: a name per sampled call would be an allocation per call.
+    private static readonly ConcurrentDictionary<(ActorContract Contract, uint MethodId), string> s_spanNames = new();
+
     /// <summary>Gets the source of every Mesh span.</summary>
     public static ActivitySource Source { get; } = new(Name, Version);
 
     /// <summary>Starts the caller's span of a call: <see cref="ActivityKind.Internal"/> when this node runs it (the one
     /// span of a local call), <see cref="ActivityKind.Client"/> (<see cref="ActivityKind.Producer"/> for one-way
     /// messages) when it goes to another node. Null when nobody samples it.</summary>
-    public static Activity? StartCall(ActorContract contract, ActorId id, string method, string node, bool remote, bool oneWay)
+    public static Activity? StartCall(ActorContract contract, uint methodId, string method, ActorId id, string node, bool remote, bool oneWay)
     {
         ActivityKind kind = !remote ? ActivityKind.Internal : oneWay ? ActivityKind.Producer : ActivityKind.Client;
-        Activity? activity = Source.StartActivity(SpanName(contract.ActorType, method), kind);
+        Activity? activity = Source.StartActivity(SpanName(contract, methodId, method), kind);
         if (activity is { IsAllDataRequested: true })
         {
             Tag(activity, id, method, node, oneWay);
@@ -49,7 +53,7 @@ internal static class MeshTelemetry
     /// envelope carried a W3C trace context, and leaves <see cref="Activity.Current"/> as it was (the span becomes
     /// current only while the call's turn runs). <paramref name="traceParent"/> and <paramref name="traceState"/> are the
     /// envelope's fields in UTF-8, empty when the caller sent none.</summary>
-    public static Activity? StartServerCall(ActorContract contract, ActorId id, string method, string node, bool oneWay, ReadOnlySpan<byte> traceParent, ReadOnlySpan<byte> traceState)
+    public static Activity? StartServerCall(ActorContract contract, uint methodId, string method, ActorId id, string node, bool oneWay, ReadOnlySpan<byte> traceParent, ReadOnlySpan<byte> traceState)
     {
         ActivityContext parent = default;
         if (!traceParent.IsEmpty)
@@ -67,7 +71,7 @@ internal static class MeshTelemetry
         // With no remote parent the span is a root: whatever activity this thread (a connection's read loop) happens to
         // carry is unrelated to the call.
         Activity.Current = null;
-        Activity? activity = Source.StartActivity(SpanName(contract.ActorType, method), oneWay ? ActivityKind.Consumer : ActivityKind.Server, parent);
+        Activity? activity = Source.StartActivity(SpanName(contract, methodId, method), oneWay ? ActivityKind.Consumer : ActivityKind.Server, parent);
         Activity.Current = previous;
         if (activity is { IsAllDataRequested: true })
         {
@@ -127,6 +131,7 @@ internal static class MeshTelemetry
         }
     }
 
-    // "ICounter/IncrementAsync", as OpenTelemetry names RPC spans "{service}/{method}". Built only for sampled calls.
-    private static string SpanName(string actorType, string method) => string.Concat(actorType, "/", method);
+    // "ICounter/IncrementAsync", as OpenTelemetry names RPC spans "{service}/{method}".
+    private static string SpanName(ActorContract contract, uint methodId, string method) =>
+        s_spanNames.GetOrAdd((contract, methodId), static (key, name) => string.Concat(key.Contract.ActorType, "/", name), method);
 }

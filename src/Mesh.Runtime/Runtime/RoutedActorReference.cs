@@ -133,25 +133,16 @@ internal sealed class RoutedActorReference : ActorReference
         where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
         where TActor : class, IMeshActor
     {
-        bool remote = !CurrentRoute().IsLocal;
-        long started = Stopwatch.GetTimestamp();
-        using Activity? activity = MeshTelemetry.Source.HasListeners()
-            ? MeshTelemetry.StartCall(Contract, Id, TRequest.MethodName, _runtime.Self.Name, remote, oneWay: false)
-            : null;
+        using Activity? activity = StartObserved(TRequest.MethodId, TRequest.MethodName, oneWay: false, out bool remote, out long started);
         try
         {
             TResponse result = await Invoke<TRequest, TActor, TResponse>(in request, cancellationToken).ConfigureAwait(false);
-            _runtime.Metrics.CallEnded(Id.Capability, CallOutcome.Ok, remote, started);
+            EndObserved(activity, null, remote, started);
             return result;
         }
         catch (Exception exception)
         {
-            _runtime.Metrics.CallEnded(Id.Capability, CallOutcome.Of(exception), remote, started);
-            if (activity is not null)
-            {
-                MeshTelemetry.Fail(activity, exception);
-            }
-
+            EndObserved(activity, exception, remote, started);
             throw;
         }
     }
@@ -163,25 +154,36 @@ internal sealed class RoutedActorReference : ActorReference
         where TRequest : struct, IActorRequest<TRequest, TActor, VoidResponse>
         where TActor : class, IMeshActor
     {
-        bool remote = !CurrentRoute().IsLocal;
-        long started = Stopwatch.GetTimestamp();
-        using Activity? activity = MeshTelemetry.Source.HasListeners()
-            ? MeshTelemetry.StartCall(Contract, Id, TRequest.MethodName, _runtime.Self.Name, remote, oneWay: true)
-            : null;
+        using Activity? activity = StartObserved(TRequest.MethodId, TRequest.MethodName, oneWay: true, out bool remote, out long started);
         try
         {
             await Send<TRequest, TActor, VoidResponse>(in request, cancellationToken).ConfigureAwait(false);
-            _runtime.Metrics.CallEnded(Id.Capability, CallOutcome.Ok, remote, started);
+            EndObserved(activity, null, remote, started);
         }
         catch (Exception exception)
         {
-            _runtime.Metrics.CallEnded(Id.Capability, CallOutcome.Of(exception), remote, started);
-            if (activity is not null)
-            {
-                MeshTelemetry.Fail(activity, exception);
-            }
-
+            EndObserved(activity, exception, remote, started);
             throw;
+        }
+    }
+
+    /// <summary>Starts observing a call: where it goes, when it started and, when spans are listened to, its span.</summary>
+    private Activity? StartObserved(uint methodId, string method, bool oneWay, out bool remote, out long started)
+    {
+        remote = !CurrentRoute().IsLocal;
+        started = Stopwatch.GetTimestamp();
+        return MeshTelemetry.Source.HasListeners()
+            ? MeshTelemetry.StartCall(Contract, methodId, method, Id, _runtime.Self.Name, remote, oneWay)
+            : null;
+    }
+
+    /// <summary>Counts and times an observed call, and marks its span failed when it threw.</summary>
+    private void EndObserved(Activity? activity, Exception? exception, bool remote, long started)
+    {
+        _runtime.Metrics.CallEnded(Id.Capability, exception is null ? CallOutcome.Ok : CallOutcome.Of(exception), remote, started);
+        if (activity is not null && exception is not null)
+        {
+            MeshTelemetry.Fail(activity, exception);
         }
     }
 

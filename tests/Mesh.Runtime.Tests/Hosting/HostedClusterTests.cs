@@ -5,7 +5,6 @@ namespace Mesh.Runtime.Tests.Hosting;
 /// membership that AddMesh does when Mesh:Endpoint is set.</summary>
 public sealed class HostedClusterTests : IDisposable
 {
-    private static readonly TimeSpan Convergence = TimeSpan.FromSeconds(20);
     private readonly string _certificates = Directory.CreateTempSubdirectory("mesh-hosted-").FullName;
 
     [Fact]
@@ -15,7 +14,7 @@ public sealed class HostedClusterTests : IDisposable
         string seed = caller.Mesh.Self.Endpoint!;
         await using TestNode server = await TestNode.StartAsync(["probe"], Configuration("server", seed));
 
-        await WaitUntilAsync(() => caller.Mesh.NodesFor("probe").Count == 1, "the caller to see the server's capability");
+        await LoopbackNodes.WaitUntilAsync(() => caller.Mesh.NodesFor("probe").Count == 1, "the caller to see the server's capability");
         Assert.Equal("server", caller.Mesh.OwnerOf("probe", "p1")!.Name);
 
         IProbeActor probe = caller.Mesh.GetActor<IProbeActor>("p1");
@@ -45,12 +44,12 @@ public sealed class HostedClusterTests : IDisposable
     {
         await using TestNode first = await TestNode.StartAsync(["probe"], Configuration("first", seed: null));
         await using TestNode second = await TestNode.StartAsync(["probe"], Configuration("second", first.Mesh.Self.Endpoint));
-        await WaitUntilAsync(() => first.Mesh.NodesFor("probe").Count == 2 && second.Mesh.NodesFor("probe").Count == 2, "both nodes to serve 'probe' in both views");
+        await LoopbackNodes.WaitUntilAsync(() => first.Mesh.NodesFor("probe").Count == 2 && second.Mesh.NodesFor("probe").Count == 2, "both nodes to serve 'probe' in both views");
         Assert.Empty(first.Mesh.NodesFor("other"));
 
         await second.Mesh.RegisterCapabilitiesAsync(["other"]);
 
-        await WaitUntilAsync(() => first.Mesh.NodesFor("other").Count == 1, "the first node to learn that the second serves 'other'");
+        await LoopbackNodes.WaitUntilAsync(() => first.Mesh.NodesFor("other").Count == 1, "the first node to learn that the second serves 'other'");
         Assert.Equal("second", first.Mesh.NodesFor("other")[0].Name);
         Assert.Contains("other", first.Mesh.AllCapabilities());
         IOtherActor other = first.Mesh.GetActor<IOtherActor>("o1");
@@ -73,31 +72,5 @@ public sealed class HostedClusterTests : IDisposable
 
     public void Dispose() => Directory.Delete(_certificates, recursive: true);
 
-    private Dictionary<string, string?> Configuration(string name, string? seed)
-    {
-        var configuration = new Dictionary<string, string?>
-        {
-            ["Mesh:NodeName"] = name,
-            ["Mesh:Endpoint"] = "127.0.0.1:0",
-            ["Mesh:Tls:DevelopmentCertificateFolder"] = _certificates,
-            ["Mesh:Membership:ProbeInterval"] = "00:00:00.200",
-            ["Mesh:Membership:ProbeTimeout"] = "00:00:00.100",
-        };
-        if (seed is not null)
-        {
-            configuration["Mesh:Seeds:0"] = seed;
-        }
-
-        return configuration;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        long deadline = Environment.TickCount64 + (long)Convergence.TotalMilliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"Timed out after {Convergence} waiting for {what}.");
-            await Task.Delay(20);
-        }
-    }
+    private Dictionary<string, string?> Configuration(string name, string? seed) => LoopbackNodes.Configuration(_certificates, name, seed);
 }

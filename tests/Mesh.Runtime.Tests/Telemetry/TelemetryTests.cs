@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Mesh.Runtime.Tests.Hosting;
 
 namespace Mesh.Runtime.Tests.Telemetry;
 
@@ -29,7 +30,6 @@ public sealed class TelemetryCollection;
 [Collection(nameof(TelemetryCollection))]
 public sealed class TelemetryTests : IDisposable
 {
-    private static readonly TimeSpan Convergence = TimeSpan.FromSeconds(20);
     private readonly string _certificates = Directory.CreateTempSubdirectory("mesh-telemetry-").FullName;
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class TelemetryTests : IDisposable
 
         double[] durations = [.. seen.Where(m => m.Instrument == "mesh.call.duration").Select(m => m.Value)];
         Assert.Equal(3, durations.Length);
-        Assert.All(durations, d => Assert.InRange(d, 0, Convergence.TotalSeconds));
+        Assert.All(durations, d => Assert.InRange(d, 0, LoopbackNodes.Convergence.TotalSeconds));
 
         var activated = Assert.Single(seen, m => m.Instrument == "mesh.activations");
         Assert.Equal("traced", activated.Tags["mesh.capability"]);
@@ -118,7 +118,7 @@ public sealed class TelemetryTests : IDisposable
     {
         await using TestNode caller = await TestNode.StartAsync([], Configuration("trace-caller", seed: null));
         await using TestNode owner = await TestNode.StartAsync(["traced"], Configuration("trace-owner", caller.Mesh.Self.Endpoint));
-        await WaitUntilAsync(() => caller.Mesh.NodesFor("traced").Count == 1, "the caller to see the owner's capability");
+        await LoopbackNodes.WaitUntilAsync(() => caller.Mesh.NodesFor("traced").Count == 1, "the caller to see the owner's capability");
         using var spans = new SpanRecorder();
         ITracedActor actor = caller.Mesh.GetActor<ITracedActor>("remote");
 
@@ -153,33 +153,7 @@ public sealed class TelemetryTests : IDisposable
         return result;
     }
 
-    private Dictionary<string, string?> Configuration(string name, string? seed)
-    {
-        var configuration = new Dictionary<string, string?>
-        {
-            ["Mesh:NodeName"] = name,
-            ["Mesh:Endpoint"] = "127.0.0.1:0",
-            ["Mesh:Tls:DevelopmentCertificateFolder"] = _certificates,
-            ["Mesh:Membership:ProbeInterval"] = "00:00:00.200",
-            ["Mesh:Membership:ProbeTimeout"] = "00:00:00.100",
-        };
-        if (seed is not null)
-        {
-            configuration["Mesh:Seeds:0"] = seed;
-        }
-
-        return configuration;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        long deadline = Environment.TickCount64 + (long)Convergence.TotalMilliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"Timed out after {Convergence} waiting for {what}.");
-            await Task.Delay(20);
-        }
-    }
+    private Dictionary<string, string?> Configuration(string name, string? seed) => LoopbackNodes.Configuration(_certificates, name, seed);
 
     /// <summary>Samples and records every span of the Mesh source that ends while it lives.</summary>
     private sealed class SpanRecorder : IDisposable
@@ -202,7 +176,7 @@ public sealed class TelemetryTests : IDisposable
 
         public async Task<Activity> WaitForAsync(Func<Activity, bool> match)
         {
-            long deadline = Environment.TickCount64 + (long)Convergence.TotalMilliseconds;
+            long deadline = Environment.TickCount64 + (long)LoopbackNodes.Convergence.TotalMilliseconds;
             while (true)
             {
                 foreach (Activity span in _stopped)
