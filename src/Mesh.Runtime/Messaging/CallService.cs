@@ -25,6 +25,7 @@ internal sealed class CallService : IDeferredClusterServiceHandler
     public const int MaxHops = 2;
 
     private readonly ILogger _logger;
+    private readonly KeyCache _keys = new();
     private readonly (byte[] ActorType, byte[] Capability, ActorContract Contract)[] _contracts;
     private long _malformed;
     private long _unknownActors;
@@ -156,7 +157,7 @@ internal sealed class CallService : IDeferredClusterServiceHandler
             return false;
         }
 
-        var id = new ActorId(contract.Capability, contract.ActorType, Encoding.UTF8.GetString(envelope.Key));
+        var id = new ActorId(contract.Capability, contract.ActorType, _keys.Get(envelope.Key));
         long deadline = envelope.DeadlineMilliseconds == CallEnvelope.NoDeadline ? long.MaxValue : Environment.TickCount64 + envelope.DeadlineMilliseconds;
         if (Runtime.IsStopping)
         {

@@ -118,3 +118,28 @@ public sealed class CallEnvelopeTests
         Assert.True(read > 0 && refused > 0, $"read {read}, refused {refused}: the fuzzer should produce both.");
     }
 }
+
+public sealed class KeyCacheTests
+{
+    [Fact]
+    public void A_key_decoded_again_is_the_same_string_and_every_key_decodes_correctly_whatever_shares_its_slot()
+    {
+        var cache = new KeyCache();
+        string first = cache.Get("counter_1"u8);
+
+        Assert.Same(first, cache.Get("counter_1"u8));
+
+        // More keys than slots: some share a slot and take turns, and each still comes back as itself.
+        for (int round = 0; round < 2; round++)
+        {
+            for (int i = 0; i < KeyCache.Slots * 2; i++)
+            {
+                string key = "player-" + i;
+                Assert.Equal(key, cache.Get(Encoding.UTF8.GetBytes(key)));
+            }
+        }
+
+        string longKey = new('k', KeyCache.MaxCachedKeyBytes + 1);
+        Assert.Equal(longKey, cache.Get(Encoding.UTF8.GetBytes(longKey)));
+    }
+}

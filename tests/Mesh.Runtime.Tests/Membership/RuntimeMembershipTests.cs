@@ -24,13 +24,14 @@ public sealed class RuntimeMembershipTests
 
         Assert.Equal(["node-a", "node-b"], b.Mesh.Members.Select(m => m.Name).Order(StringComparer.Ordinal));
         Assert.Equal("10.0.0.2:7400", b.Runtime.Self.Endpoint);
-        Assert.Contains(changesOnB, c => c.Kind == MembershipChangeKind.Up && c.Node.Name == "node-a");
+        // MembershipChanged is raised on the runtime's event pump, after the view is in effect.
+        await Poll.UntilAsync(() => changesOnB.Any(c => c.Kind == MembershipChangeKind.Up && c.Node.Name == "node-a"), "node-b raises node-a up", MembershipCluster.Deadline);
         await Poll.UntilAsync(() => a.Mesh.Members.Count == 2, "node-a sees node-b", MembershipCluster.Deadline);
 
         await a.Mesh.RegisterCapabilitiesAsync(["other"]);
 
         await Poll.UntilAsync(() => b.Mesh.Members.Single(m => m.Name == "node-a").Capabilities.Contains("other"), "node-b learns node-a serves 'other'", MembershipCluster.Deadline);
-        Assert.Contains(changesOnB, c => c.Kind == MembershipChangeKind.CapabilitiesChanged && c.Node.Name == "node-a");
+        await Poll.UntilAsync(() => changesOnB.Any(c => c.Kind == MembershipChangeKind.CapabilitiesChanged && c.Node.Name == "node-a"), "node-b raises node-a's new capabilities", MembershipCluster.Deadline);
     }
 
     private static MembershipService Wire(TestNode node, SimulatedNetwork network, string endpoint, string name, string[] seeds)
