@@ -14,8 +14,9 @@ namespace Mesh.Transport.Quic;
 /// <see cref="TransportException"/>.</para>
 /// <para>Sending: writers write into <see cref="Output"/>'s pipe buffers; one send loop per connection hands whatever
 /// has accumulated to <see cref="QuicStream.SendAsync(ReadOnlySpan{ReadOnlyMemory{byte}}, bool)"/> as one batch of
-/// segments, which the native library copies once. Many small writes flushed while a send is in flight therefore go
-/// out together. Completing <see cref="Output"/> sends what is left and finishes the stream (FIN); <see cref="Abort"/>
+/// segments, which the native library copies once. The send completes as soon as it is copied while the stream's
+/// native queue is under <see cref="QuicTransportOptions.SendWindowBytes"/>, so the pipe's blocks are recycled at once;
+/// writes flushed while the loop is copying, or while the queue is over the window, go out together in the next batch. Completing <see cref="Output"/> sends what is left and finishes the stream (FIN); <see cref="Abort"/>
 /// resets both directions.</para>
 /// <para>Threads: the send loop is the output pipe's only reader; <see cref="Abort"/> and <see cref="DisposeAsync"/>
 /// may run on any thread and only set <see cref="_closed"/> once (Interlocked), cancel the loop's pending read and
