@@ -39,7 +39,8 @@ internal abstract class Framework : IAsyncDisposable
     /// <summary>Starts <paramref name="nodes"/> nodes of <paramref name="name"/>. One node runs in this process and serves
     /// the calls itself; with more, <paramref name="nodes"/> - 1 serving nodes run in their own processes on loopback and
     /// this process only calls them (a Mesh node without capabilities, an Orleans client), so every call crosses nodes.</summary>
-    public static async Task<Framework> StartAsync(string name, int nodes)
+    /// <param name="transport">How Mesh nodes talk to each other when there are several.</param>
+    public static async Task<Framework> StartAsync(string name, int nodes, MeshTransport transport = MeshTransport.Quic)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
         if (nodes == 1)
@@ -54,7 +55,7 @@ internal abstract class Framework : IAsyncDisposable
 
         return name switch
         {
-            MeshName => await StartMeshClusterAsync(nodes - 1).ConfigureAwait(false),
+            MeshName => await StartMeshClusterAsync(nodes - 1, transport).ConfigureAwait(false),
             OrleansName => await StartOrleansClusterAsync(nodes - 1).ConfigureAwait(false),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown framework."),
         };
@@ -129,15 +130,15 @@ internal abstract class Framework : IAsyncDisposable
         }
     }
 
-    private static async Task<Framework> StartMeshClusterAsync(int servers)
+    private static async Task<Framework> StartMeshClusterAsync(int servers, MeshTransport transport)
     {
         string[] endpoints = [.. Enumerable.Range(0, servers).Select(static _ => $"127.0.0.1:{Nodes.FreePort()}")];
-        NodeProcess[] remote = await StartRemoteNodesAsync(servers, i => [MeshName, endpoints[i], endpoints[0]]).ConfigureAwait(false);
+        NodeProcess[] remote = await StartRemoteNodesAsync(servers, i => [MeshName, endpoints[i], endpoints[0], transport.ToString()]).ConfigureAwait(false);
         try
         {
             HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Logging.SetMinimumLevel(LogLevel.Warning).AddConsole();
-            builder.Services.AddMesh(mesh => mesh.ListenOn($"127.0.0.1:{Nodes.FreePort()}").UseSeeds(endpoints[0]).WithNodeName("bench-caller"));
+            builder.Services.AddMesh(mesh => mesh.ListenOn($"127.0.0.1:{Nodes.FreePort()}").UseSeeds(endpoints[0]).WithNodeName("bench-caller").Configure(o => o.Transport = transport));
             IHost host = builder.Build();
             await host.StartAsync().ConfigureAwait(false);
             IMesh mesh = host.Mesh();

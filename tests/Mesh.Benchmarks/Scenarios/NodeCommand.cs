@@ -18,7 +18,7 @@ internal static class NodeCommand
     {
         if (args.Count < 1)
         {
-            Console.Error.WriteLine("usage: node orleans <silo port> <gateway port> <primary silo port> | node mesh <listen host:port> <seed host:port>");
+            Console.Error.WriteLine("usage: node orleans <silo port> <gateway port> <primary silo port> | node mesh <listen host:port> <seed host:port> [quic|tcp]");
             return 2;
         }
 
@@ -33,8 +33,10 @@ internal static class NodeCommand
                 builder.UseOrleans(silo => silo.UseLocalhostClustering(
                     siloPort, gatewayPort, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, primaryPort), Nodes.ServiceId, Nodes.ClusterId));
                 break;
-            case Framework.MeshName or "mesh" when args.Count == 3:
-                builder.Services.AddMesh(mesh => mesh.WithCapabilities("counter", "tally", "gauge").ListenOn(args[1]).UseSeeds(args[2]).WithNodeName("bench-" + args[1].Replace(':', '-').Replace('.', '-')));
+            case Framework.MeshName or "mesh" when args.Count is 3 or 4:
+                MeshTransport transport = args.Count == 4 ? Enum.Parse<MeshTransport>(args[3], ignoreCase: true) : MeshTransport.Quic;
+                builder.Services.AddMesh(mesh => mesh.WithCapabilities("counter", "tally", "gauge").ListenOn(args[1]).UseSeeds(args[2])
+                    .WithNodeName("bench-" + args[1].Replace(':', '-').Replace('.', '-')).Configure(o => o.Transport = transport));
                 break;
             default:
                 Console.Error.WriteLine($"node: cannot start '{string.Join(' ', args)}'.");

@@ -13,6 +13,7 @@ internal sealed record ScenarioOptions
           --runs <n>          runs per scenario and framework, frameworks alternating (default 3)
           --duration <s>      seconds of scenario 7 (default 10)
           --nodes <n>         nodes per framework (default 1; with n > 1, n - 1 serving node processes on loopback and this process calling them)
+          --transport <name>  quic (default) or tcp: how Mesh nodes talk to each other with --nodes > 1
           --out <dir>         where scenarios.json and benchmarks-throughput.svg go (default BenchmarkDotNet.Artifacts/scenarios)
         """;
 
@@ -25,6 +26,9 @@ internal sealed record ScenarioOptions
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
     public int Nodes { get; init; } = 1;
+
+    /// <summary>Gets how Mesh nodes talk to each other in a multi-node run.</summary>
+    public MeshTransport Transport { get; init; } = MeshTransport.Quic;
 
     public string OutputDirectory { get; init; } = Path.Combine("BenchmarkDotNet.Artifacts", "scenarios");
 
@@ -74,6 +78,9 @@ internal sealed record ScenarioOptions
                     break;
                 case "--nodes" when int.TryParse(value, CultureInfo.InvariantCulture, out int nodes) && nodes >= 1:
                     options = options with { Nodes = nodes };
+                    break;
+                case "--transport" when value is "quic" or "tcp":
+                    options = options with { Transport = value == "tcp" ? MeshTransport.Tcp : MeshTransport.Quic };
                     break;
                 case "--out":
                     options = options with { OutputDirectory = value };

@@ -35,6 +35,7 @@ internal static class ScenarioReport
             json.WriteNumber("processorCount", Environment.ProcessorCount);
             json.WriteString("finishedUtc", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             json.WriteNumber("nodes", options.Nodes);
+            json.WriteString("meshTransport", options.Nodes > 1 ? (options.Transport == MeshTransport.Tcp ? "tcp" : "quic") : "none");
             json.WriteNumber("scale", options.Scale);
             json.WriteNumber("runs", options.Runs);
             json.WriteNumber("durationSeconds", options.Duration.TotalSeconds);

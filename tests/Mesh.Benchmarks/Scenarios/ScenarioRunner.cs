@@ -76,7 +76,7 @@ internal static class ScenarioRunner
         ScenarioSettings settings = options.Settings;
         string layout = options.Nodes == 1
             ? "Single node, in process."
-            : $"{options.Nodes} nodes on loopback: {options.Nodes - 1} serving node process(es) and this process as the caller (a Mesh node without capabilities, an Orleans client), so every call crosses nodes.";
+            : $"{options.Nodes} nodes on loopback: {options.Nodes - 1} serving node process(es) and this process as the caller (a Mesh node without capabilities, an Orleans client), so every call crosses nodes; Mesh nodes talk {(options.Transport == MeshTransport.Tcp ? "TCP" : "QUIC")} with mutual TLS.";
         log.WriteLine($"{layout} Scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {options.Runs} run(s) per framework, " +
             $"{Machine.Describe()}.");
         var outcomes = new List<ScenarioOutcome>();
@@ -102,7 +102,7 @@ internal static class ScenarioRunner
                     {
                         long start = Stopwatch.GetTimestamp();
                         IReadOnlyDictionary<string, double> figures;
-                        Framework framework = await Framework.StartAsync(name, settings.Nodes).ConfigureAwait(false);
+                        Framework framework = await Framework.StartAsync(name, settings.Nodes, options.Transport).ConfigureAwait(false);
                         await using (framework.ConfigureAwait(false))
                         {
                             figures = await scenario.RunAsync(framework, settings, run).ConfigureAwait(false);
