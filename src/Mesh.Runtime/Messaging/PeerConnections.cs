@@ -243,7 +243,7 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
             {
                 if (Environment.TickCount64 < peer.RetryAfter)
                 {
-                    throw new TransportException($"The peer at {peer.Endpoint} could not be reached recently ({peer.LastFailure?.Message}); the next attempt is in under {_options.ReconnectBackoff.TotalMilliseconds:0} ms.", peer.LastFailure);
+                    throw new PeerUnreachableException($"The peer at {peer.Endpoint} could not be reached recently ({peer.LastFailure?.Message}); the next attempt is in under {_options.ReconnectBackoff.TotalMilliseconds:0} ms.", peer.LastFailure);
                 }
 
                 peer.Attempt = ConnectCoreAsync(peer);
@@ -290,8 +290,8 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
         }
         catch (Exception exception)
         {
-            Exception failure = exception is TransportException ? exception
-                : new TransportException($"Connecting to the peer at {peer.Endpoint} failed: {exception.Message}", exception);
+            Exception failure = exception is PeerUnreachableException ? exception
+                : new PeerUnreachableException($"Connecting to the peer at {peer.Endpoint} failed: {exception.Message}", exception);
             lock (peer)
             {
                 peer.LastFailure = failure;

@@ -29,6 +29,9 @@ internal sealed class RoutedActorReference : ActorReference
     /// so waiting longer than a fraction of it only adds latency.</summary>
     internal static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Not a status on the wire: the call could not be sent (see <see cref="PeerUnreachableException"/>).</summary>
+    private const CallStatus Unsent = (CallStatus)byte.MaxValue;
+
     private readonly MeshRuntime _runtime;
     private readonly int _shard;
     private Activation? _activation;
@@ -251,7 +254,10 @@ internal sealed class RoutedActorReference : ActorReference
                 return result!;
             }
 
-            bool retryable = status is CallStatus.NotOwner or CallStatus.ShuttingDown;
+            // NotOwner and ShuttingDown: the owner refused it. Unsent: no connection to the owner could be opened, so
+            // the call never left; routing again sends it wherever the view points once the owner is back or declared
+            // down.
+            bool retryable = status is CallStatus.NotOwner or CallStatus.ShuttingDown or Unsent;
             if (!retryable || attempt >= MaxRetries || deadline - Environment.TickCount64 <= delay.TotalMilliseconds)
             {
                 if (status == CallStatus.Timeout)
@@ -288,7 +294,7 @@ internal sealed class RoutedActorReference : ActorReference
         }
         catch (Exception exception)
         {
-            return (CallStatus.ProtocolError, default, Translate(exception, owner, TRequest.MethodName, timeout, cancellationToken));
+            return (exception is PeerUnreachableException ? Unsent : CallStatus.ProtocolError, default, Translate(exception, owner, TRequest.MethodName, timeout, cancellationToken));
         }
         finally
         {

@@ -301,15 +301,30 @@ public sealed class RemoteCallTests
     }
 
     [Fact]
-    public async Task A_dead_owner_fails_calls_fast_with_NodeUnreachableException()
+    public async Task A_call_to_an_owner_nobody_can_connect_to_is_retried_and_ends_with_NodeUnreachableException_within_its_timeout()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(2, new Dictionary<string, string?> { ["Mesh:DefaultCallTimeout"] = "00:00:01" });
+        ClusterNode a = cluster[0], b = cluster[1];
+        string key = TestCluster.KeyOwnedBy(a, b);
+        await b.Peers.DisposeAsync();
+
+        // Nothing was sent, so the caller routes it again until its time is up, then says why it could not place it.
+        NodeUnreachableException error = await Assert.ThrowsAsync<NodeUnreachableException>(() => a.Mesh.GetActor<IProbeActor>(key).IncrementAsync().AsTask()).Within(5);
+        Assert.Equal(b.Endpoint, error.Endpoint);
+    }
+
+    [Fact]
+    public async Task A_call_to_an_owner_nobody_can_connect_to_lands_on_the_new_owner_once_the_view_drops_it()
     {
         await using TestCluster cluster = await TestCluster.StartAsync(2);
         ClusterNode a = cluster[0], b = cluster[1];
         string key = TestCluster.KeyOwnedBy(a, b);
         await b.Peers.DisposeAsync();
 
-        NodeUnreachableException error = await Assert.ThrowsAsync<NodeUnreachableException>(() => a.Mesh.GetActor<IProbeActor>(key).IncrementAsync().AsTask()).Within(5);
-        Assert.Equal(b.Endpoint, error.Endpoint);
-        await Assert.ThrowsAsync<NodeUnreachableException>(() => a.Mesh.GetActor<IProbeActor>(key).IncrementAsync().AsTask()).Within(5);
+        Task<int> call = a.Mesh.GetActor<IProbeActor>(key).IncrementAsync().AsTask();
+        a.See([a.Member()]);
+
+        Assert.Equal(1, await call.Within(10));
+        Assert.Equal(1, a.Runtime.ActivationCount);
     }
 }
