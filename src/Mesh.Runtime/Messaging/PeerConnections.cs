@@ -257,6 +257,11 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
         {
             return await attempt.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
         }
+        catch (TimeoutException) when (wait == _options.ConnectTimeout && timeout != wait)
+        {
+            // The connection attempt's own limit, not the caller's: nothing was sent, and the caller has time left.
+            throw new PeerUnreachableException($"Connecting to the peer at {peer.Endpoint} did not finish within {wait.TotalMilliseconds:0} ms.", null);
+        }
         catch (TimeoutException)
         {
             throw new TimeoutException($"Connecting to the peer at {peer.Endpoint} did not finish within {wait.TotalMilliseconds:0} ms.");
