@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
+using Mesh.Runtime;
 
 namespace Mesh.Messaging;
 
@@ -15,12 +15,6 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
 
     /// <summary>The largest array an idle writer keeps; larger ones go back to the array pool.</summary>
     private const int RetainLimit = 64 * 1024;
-
-    private static readonly ConcurrentQueue<PooledBufferWriter> s_pool = new();
-    private static int s_pooled;
-
-    [ThreadStatic]
-    private static PooledBufferWriter? t_cached;
 
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
 
@@ -39,20 +33,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
 
     public static PooledBufferWriter Rent()
     {
-        PooledBufferWriter? writer = t_cached;
-        if (writer is not null)
-        {
-            t_cached = null;
-            return writer;
-        }
-
-        if (s_pool.TryDequeue(out writer))
-        {
-            Interlocked.Decrement(ref s_pooled);
-            return writer;
-        }
-
-        return new PooledBufferWriter();
+        return ThreadCachedPool<PooledBufferWriter>.TryRent(out PooledBufferWriter? writer) ? writer : new PooledBufferWriter();
     }
 
     /// <summary>Empties the writer and puts it back in the pool; do not touch it afterwards.</summary>
@@ -65,17 +46,8 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
             _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
         }
 
-        if (t_cached is null)
+        if (!ThreadCachedPool<PooledBufferWriter>.TryReturn(this, PoolLimit))
         {
-            t_cached = this;
-        }
-        else if (Interlocked.Increment(ref s_pooled) <= PoolLimit)
-        {
-            s_pool.Enqueue(this);
-        }
-        else
-        {
-            Interlocked.Decrement(ref s_pooled);
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }

@@ -15,12 +15,8 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
     where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
     where TActor : class, IMeshActor
 {
+    /// <summary>The most idle items kept per request type beyond one per thread.</summary>
     private const int PoolLimit = 1024;
-    private static readonly ConcurrentQueue<CallItem<TRequest, TActor, TResponse>> s_pool = new();
-    private static int s_pooled;
-
-    [ThreadStatic]
-    private static CallItem<TRequest, TActor, TResponse>? t_cached;
 
     private readonly Action _onPendingCompleted;
     private readonly Timer _timer;
@@ -215,16 +211,7 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
 
     private static CallItem<TRequest, TActor, TResponse> Rent()
     {
-        CallItem<TRequest, TActor, TResponse>? item = t_cached;
-        if (item is not null)
-        {
-            t_cached = null;
-        }
-        else if (s_pool.TryDequeue(out item))
-        {
-            Interlocked.Decrement(ref s_pooled);
-        }
-        else
+        if (!ThreadCachedPool<CallItem<TRequest, TActor, TResponse>>.TryRent(out CallItem<TRequest, TActor, TResponse>? item))
         {
             item = new CallItem<TRequest, TActor, TResponse>();
         }
@@ -440,17 +427,8 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
         }
 
         _core.Reset();
-        if (t_cached is null)
+        if (!ThreadCachedPool<CallItem<TRequest, TActor, TResponse>>.TryReturn(this, PoolLimit))
         {
-            t_cached = this;
-        }
-        else if (Interlocked.Increment(ref s_pooled) <= PoolLimit)
-        {
-            s_pool.Enqueue(this);
-        }
-        else
-        {
-            Interlocked.Decrement(ref s_pooled);
             _timer.Dispose();
         }
     }
