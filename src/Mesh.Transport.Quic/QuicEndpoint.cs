@@ -12,7 +12,7 @@ namespace Mesh.Transport.Quic;
 /// <summary>
 /// A QUIC endpoint: one UDP socket that connects to peers and, with
 /// <see cref="QuicEndpointOptions.AcceptIncoming"/>, accepts them. Disposing it closes every
-/// connection and stream it created.
+/// connection and stream it created; until then the native library keeps it alive, so it must be disposed.
 /// </summary>
 /// <remarks>
 /// The native library reports everything asynchronous through one callback per endpoint,
@@ -36,7 +36,11 @@ internal sealed class QuicEndpoint : IDisposable
         Options = options;
         _refusals = Channel.CreateBounded<QuicTransportException>(
             new BoundedChannelOptions(options.RefusalBacklog) { FullMode = BoundedChannelFullMode.DropOldest });
-        GCHandle context = GCHandle.Alloc(this, GCHandleType.Weak);
+        // A strong handle: while the native endpoint runs, it keeps this object (and, through it, every connection,
+        // stream and awaiting continuation it will complete) alive, like a socket with operations pending. With a weak
+        // handle a caller that awaited a stream while holding the endpoint only in its own async state was collected
+        // with it, and the await never ended. Dispose frees the handle.
+        GCHandle context = GCHandle.Alloc(this, GCHandleType.Normal);
         try
         {
             _handle = CreateNative(options, GCHandle.ToIntPtr(context));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Mesh.Transport.Quic.Interop;
 using Xunit;
 using Xunit.Abstractions;
@@ -79,6 +80,20 @@ public sealed class QuicTransportTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(expected, received);
         connection.Dispose();
         await echo.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public void AnEndpointNotYetDisposedIsKeptAliveByTheNativeLibrary()
+    {
+        // Whoever awaits a send or a read of one of its streams may hold the endpoint only in its own suspended async
+        // state, which nothing else references: the native library's handle must keep it (and so them) alive, or the
+        // await never ends. That handle was weak once, and a test awaiting a send hung whenever a GC ran meanwhile.
+        WeakReference endpoint = CreateUnreferencedEndpoint();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.True(endpoint.IsAlive, "An endpoint that was not disposed was collected while its native side ran.");
+        ((QuicEndpoint)endpoint.Target!).Dispose();
     }
 
     [Fact]
@@ -295,4 +310,7 @@ public sealed class QuicTransportTests(ITestOutputHelper output) : IDisposable
             return Assert.IsType<QuicHandshakeException>(closed);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WeakReference CreateUnreferencedEndpoint() => new(QuicEndpoint.Create(ServerOptions(_ca)));
 }
