@@ -1,4 +1,5 @@
 using System.Buffers;
+using Mesh.Transport;
 using Mesh.Runtime;
 
 namespace Mesh.Messaging;
@@ -16,20 +17,20 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
     /// <summary>The largest array an idle writer keeps; larger ones go back to the array pool.</summary>
     private const int RetainLimit = 64 * 1024;
 
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+    private PooledBuffer _buffer = new(InitialSize);
 
     private PooledBufferWriter()
     {
     }
 
     /// <summary>Gets how many bytes were written.</summary>
-    public int WrittenCount { get; private set; }
+    public int WrittenCount => _buffer.WrittenCount;
 
     /// <summary>Gets what was written.</summary>
-    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, WrittenCount);
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.WrittenMemory;
 
     /// <summary>Gets what was written.</summary>
-    public Span<byte> WrittenSpan => _buffer.AsSpan(0, WrittenCount);
+    public Span<byte> WrittenSpan => _buffer.WrittenSpan;
 
     public static PooledBufferWriter Rent()
     {
@@ -39,67 +40,21 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
     /// <summary>Empties the writer and puts it back in the pool; do not touch it afterwards.</summary>
     public void Return()
     {
-        Clear();
-        if (_buffer.Length > RetainLimit)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
-        }
-
+        _buffer.Reset(RetainLimit, InitialSize);
         if (!ThreadCachedPool<PooledBufferWriter>.TryReturn(this, PoolLimit))
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
+            _buffer.Release();
         }
     }
 
-    public void Clear() => WrittenCount = 0;
+    public void Clear() => _buffer.Clear();
 
-    public void Advance(int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (count > _buffer.Length - WrittenCount)
-        {
-            throw new InvalidOperationException("Advanced past the end of the buffer.");
-        }
+    public void Advance(int count) => _buffer.Advance(count);
 
-        WrittenCount += count;
-    }
+    public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.GetMemory(sizeHint);
 
-    public Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return _buffer.AsMemory(WrittenCount);
-    }
-
-    public Span<byte> GetSpan(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return _buffer.AsSpan(WrittenCount);
-    }
+    public Span<byte> GetSpan(int sizeHint = 0) => _buffer.GetSpan(sizeHint);
 
     /// <summary>Appends <paramref name="data"/>.</summary>
-    public void Write(ReadOnlySpan<byte> data)
-    {
-        data.CopyTo(GetSpan(data.Length));
-        WrittenCount += data.Length;
-    }
-
-    private void Ensure(int sizeHint)
-    {
-        int needed = Math.Max(sizeHint, 1);
-        if (_buffer.Length - WrittenCount >= needed)
-        {
-            return;
-        }
-
-        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(checked(WrittenCount + needed), _buffer.Length * 2));
-        _buffer.AsSpan(0, WrittenCount).CopyTo(larger);
-        if (_buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-        }
-
-        _buffer = larger;
-    }
+    public void Write(ReadOnlySpan<byte> data) => _buffer.Write(data);
 }

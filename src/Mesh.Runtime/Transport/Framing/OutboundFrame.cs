@@ -8,8 +8,7 @@ namespace Mesh.Transport.Framing;
 internal sealed class OutboundFrame : IBufferWriter<byte>
 {
     private const int InitialSize = 256;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
-    private int _written;
+    private PooledBuffer _buffer = new(InitialSize);
 
     public FrameKind Kind { get; set; }
 
@@ -23,84 +22,29 @@ internal sealed class OutboundFrame : IBufferWriter<byte>
     public FramedConnection? Owner { get; set; }
 
     /// <summary>Drops what was written, keeping the buffer.</summary>
-    public void Clear() => _written = 0;
+    public void Clear() => _buffer.Clear();
 
-    public ReadOnlySpan<byte> Payload => _buffer.AsSpan(0, _written);
+    public ReadOnlySpan<byte> Payload => _buffer.WrittenSpan;
 
     /// <summary>Gets the frame's size on the wire.</summary>
-    public int WireLength => FrameHeader.Size + _written;
+    public int WireLength => FrameHeader.Size + _buffer.WrittenCount;
 
-    public void Advance(int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (count > _buffer.Length - _written)
-        {
-            throw new InvalidOperationException("Advanced past the end of the buffer.");
-        }
+    public void Advance(int count) => _buffer.Advance(count);
 
-        _written += count;
-    }
+    public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.GetMemory(sizeHint);
 
-    public Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return _buffer.AsMemory(_written);
-    }
+    public Span<byte> GetSpan(int sizeHint = 0) => _buffer.GetSpan(sizeHint);
 
-    public Span<byte> GetSpan(int sizeHint = 0)
-    {
-        Ensure(sizeHint);
-        return _buffer.AsSpan(_written);
-    }
-
-    public void Write(ReadOnlySpan<byte> payload)
-    {
-        Ensure(payload.Length);
-        payload.CopyTo(_buffer.AsSpan(_written));
-        _written += payload.Length;
-    }
+    public void Write(ReadOnlySpan<byte> payload) => _buffer.Write(payload);
 
     /// <summary>Empties the frame for reuse, giving a large buffer back to the pool so idle frames stay small.</summary>
     public void Reset(int retainLimit)
     {
-        _written = 0;
         CorrelationId = 0;
         Owner = null;
-        if (_buffer.Length > retainLimit)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
-        }
+        _buffer.Reset(retainLimit, InitialSize);
     }
 
     /// <summary>Gives the buffer back for good.</summary>
-    public void Release()
-    {
-        byte[] buffer = _buffer;
-        _buffer = [];
-        _written = 0;
-        if (buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private void Ensure(int sizeHint)
-    {
-        int needed = Math.Max(sizeHint, 1);
-        if (_buffer.Length - _written >= needed)
-        {
-            return;
-        }
-
-        int size = Math.Max(checked(_written + needed), _buffer.Length * 2);
-        byte[] larger = ArrayPool<byte>.Shared.Rent(size);
-        _buffer.AsSpan(0, _written).CopyTo(larger);
-        if (_buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-        }
-
-        _buffer = larger;
-    }
+    public void Release() => _buffer.Release();
 }
