@@ -5,11 +5,17 @@ using Mesh.Benchmarks;
 using Mesh.Benchmarks.Scenarios;
 
 // `--smoke`: the quick CI mode (see Smoke). `scenarios`: eigr/mesh's scenarios side by side with Orleans (see
-// ScenarioRunner; `scenarios --help` lists its options). Anything else goes to BenchmarkSwitcher, e.g. `--filter '*'`
+// ScenarioRunner; `scenarios --help` lists its options). `transport-compare`: QUIC against TCP in alternating rounds
+// (see TransportComparison). Anything else goes to BenchmarkSwitcher, e.g. `--filter '*'`
 // or `--filter '*WarmCall*' --job short`.
 if (args.Length > 0 && args[0] == "--smoke")
 {
     return await Smoke.RunAsync();
+}
+
+if (args.Length > 0 && args[0] == "transport-compare")
+{
+    return await TransportComparison.RunAsync(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "node")

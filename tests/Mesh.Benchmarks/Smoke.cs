@@ -40,6 +40,7 @@ public static class Smoke
         await CheckAsync("scenarios runner, every scenario on both frameworks", failures, ScenarioRunnerAsync);
         await CheckAsync("scenarios runner, 3 nodes (2 serving processes), both frameworks", failures, MultiNodeScenarioRunnerAsync);
         Console.WriteLine($"Scenario runner checks done at {clock.Elapsed.TotalSeconds:F1} s.");
+        await CheckAsync("transport comparison, QUIC against TCP", failures, TransportComparisonAsync);
 
         IConfig config = ManualConfig.CreateMinimumViable()
             .AddJob(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(1))
@@ -308,6 +309,12 @@ public static class Smoke
 
     /// <summary>Every scenario once per framework at a tiny scale. The scenarios check their own counters (a wrong count
     /// fails the run); this checks that every run reported finite figures, and that the JSON and SVG are well formed.</summary>
+    private static async Task TransportComparisonAsync()
+    {
+        Expect("transport-compare exit code", 0, await TransportComparison.RunAsync(["1", "64", "1"]));
+        Expect("transport-compare latency exit code", 0, await TransportComparison.RunAsync(["latency", "1"]));
+    }
+
     private static async Task ScenarioRunnerAsync()
     {
         string output = Path.Combine(Path.GetTempPath(), $"Mesh.Benchmarks.Smoke.Scenarios.{Environment.ProcessId}");

@@ -148,6 +148,9 @@ public abstract class TransportBenchmarkBase
     /// <summary>Gets the request payload.</summary>
     protected byte[] Payload { get; private set; } = [];
 
+    /// <summary>Gets the request payload (for <see cref="TransportComparison"/>).</summary>
+    internal byte[] RequestPayload => Payload;
+
     /// <summary>Gets the client's framed connection.</summary>
     internal FramedConnection Connection { get; private set; } = null!;
 
