@@ -14,10 +14,7 @@ namespace Mesh.Transport.Quic;
 /// at a time, so <see cref="Input"/>'s writer has a single producer; <see cref="_receiveGate"/>
 /// only orders those events against <see cref="Dispose"/>.</para>
 /// <para>Sending: one <see cref="SendAsync(ReadOnlySpan{ReadOnlyMemory{byte}}, bool)"/> may be outstanding at a time (like
-/// a PipeWriter's flush). Usually the native library writes the batch into quinn during the call (quinn copies it and
-/// wakes its connection driver) and the send is complete when the call returns, with no event. When quinn cannot take
-/// it all (flow control, or an earlier send still queued) the rest is copied and queued to the stream's native task.
-/// Either way the caller's buffers are free once the call returns, so a send completes
+/// a PipeWriter's flush). Once the native library has copied a batch the caller's buffers are free, so a send completes
 /// at once while fewer than <see cref="QuicEndpointOptions.SendWindowBytes"/> copied bytes wait for QUIC; past that it
 /// completes when SendCompleted events (on native threads) have brought the queue back below the window. The caller
 /// therefore recycles its buffers without waiting for a round trip through the native task, while the bytes queued
@@ -80,11 +77,18 @@ internal sealed class QuicStream : IDisposable, IValueTaskSource
     /// <exception cref="QuicTransportException">The stream or connection failed.</exception>
     public unsafe ValueTask SendAsync(ReadOnlySpan<ReadOnlyMemory<byte>> buffers, bool finish = false)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        StreamSafeHandle handle = _handle ?? throw new InvalidOperationException("The stream is not open.");
+        if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("A send is already in progress on this stream.");
+        }
+
+        long total = 0;
         MemoryHandle[] pins = ArrayPool<MemoryHandle>.Shared.Rent(buffers.Length);
         MeshQuicBytes[] ranges = ArrayPool<MeshQuicBytes>.Shared.Rent(Math.Max(buffers.Length, 1));
         try
         {
-            long total = 0;
             for (int i = 0; i < buffers.Length; i++)
             {
                 pins[i] = buffers[i].Pin();
@@ -92,10 +96,31 @@ internal sealed class QuicStream : IDisposable, IValueTaskSource
                 total += buffers[i].Length;
             }
 
+            // A failed write fails every later send the same way, each with its own exception object.
+            if (Volatile.Read(ref _sendFailure) is { } failed)
+            {
+                throw QuicTransportException.Create(failed.Status, failed.ErrorCode, failed.Message);
+            }
+
+            // Counted before the call: the completion can arrive on a native thread before the call returns.
+            Interlocked.Add(ref _queuedBytes, total);
+            QuicStatus status;
             fixed (MeshQuicBytes* p = ranges)
             {
-                return SendCore(p, buffers.Length, total, finish);
+                // The send token is the batch's length, which its SendCompleted event carries back.
+                status = NativeMethods.StreamSend(handle, p, (nuint)buffers.Length, finish ? NativeMethods.SendFin : 0, (ulong)total);
             }
+
+            if (status != QuicStatus.Ok)
+            {
+                Interlocked.Add(ref _queuedBytes, -total);
+                throw QuicTransportException.Create(status, 0, QuicNative.LastError());
+            }
+        }
+        catch
+        {
+            Volatile.Write(ref _sending, 0);
+            throw;
         }
         finally
         {
@@ -107,64 +132,6 @@ internal sealed class QuicStream : IDisposable, IValueTaskSource
 
             ArrayPool<MemoryHandle>.Shared.Return(pins);
             ArrayPool<MeshQuicBytes>.Shared.Return(ranges);
-        }
-    }
-
-    /// <summary>
-    /// Sends one contiguous buffer; see <see cref="SendAsync(ReadOnlySpan{ReadOnlyMemory{byte}}, bool)"/>. The bytes
-    /// are copied before this returns, so the span's memory is free again at once.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">Another send has not completed yet.</exception>
-    /// <exception cref="QuicTransportException">The stream or connection failed.</exception>
-    public unsafe ValueTask SendBufferAsync(ReadOnlySpan<byte> data, bool finish)
-    {
-        fixed (byte* p = data)
-        {
-            var range = new MeshQuicBytes(p, data.Length);
-            return SendCore(&range, data.IsEmpty ? 0 : 1, data.Length, finish);
-        }
-    }
-
-    /// <summary>Hands <paramref name="count"/> pinned ranges of <paramref name="total"/> bytes to the native library.</summary>
-    private unsafe ValueTask SendCore(MeshQuicBytes* ranges, int count, long total, bool finish)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        StreamSafeHandle handle = _handle ?? throw new InvalidOperationException("The stream is not open.");
-        if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0)
-        {
-            throw new InvalidOperationException("A send is already in progress on this stream.");
-        }
-
-        try
-        {
-            // A failed write fails every later send the same way, each with its own exception object.
-            if (Volatile.Read(ref _sendFailure) is { } failed)
-            {
-                throw QuicTransportException.Create(failed.Status, failed.ErrorCode, failed.Message);
-            }
-
-            // Counted before the call: the completion can arrive on a native thread before the call returns.
-            Interlocked.Add(ref _queuedBytes, total);
-
-            // The send token is the batch's length, which its SendCompleted event carries back.
-            QuicStatus status = NativeMethods.StreamSend(
-                handle, ranges, (nuint)count, finish ? NativeMethods.SendFin : 0, (ulong)total, out uint written);
-            if (status != QuicStatus.Ok)
-            {
-                Interlocked.Add(ref _queuedBytes, -total);
-                throw QuicTransportException.Create(status, 0, QuicNative.LastError());
-            }
-
-            if (written != 0)
-            {
-                // Written into quinn on this thread: no SendCompleted event follows.
-                Interlocked.Add(ref _queuedBytes, -total);
-            }
-        }
-        catch
-        {
-            Volatile.Write(ref _sending, 0);
-            throw;
         }
 
         long waitBelow = finish ? 1 : _sendWindow;

@@ -12,7 +12,7 @@ internal static unsafe partial class NativeMethods
     public const string Library = "mesh_quic";
 
     /// <summary>The ABI this assembly was written against (<c>ABI_VERSION</c> in native/src/lib.rs).</summary>
-    public const uint ExpectedAbiVersion = 4;
+    public const uint ExpectedAbiVersion = 3;
 
     /// <summary>Flag of <see cref="StreamSend"/>: finish the send side after the batch.</summary>
     public const uint SendFin = 1;
@@ -66,7 +66,7 @@ internal static unsafe partial class NativeMethods
     public static partial QuicStatus StreamStart(StreamSafeHandle stream, ulong token);
 
     [LibraryImport(Library, EntryPoint = "mesh_quic_stream_send")]
-    public static partial QuicStatus StreamSend(StreamSafeHandle stream, MeshQuicBytes* buffers, nuint count, uint flags, ulong sendToken, out uint written);
+    public static partial QuicStatus StreamSend(StreamSafeHandle stream, MeshQuicBytes* buffers, nuint count, uint flags, ulong sendToken);
 
     [LibraryImport(Library, EntryPoint = "mesh_quic_stream_resume_reading")]
     public static partial QuicStatus StreamResumeReading(StreamSafeHandle stream);

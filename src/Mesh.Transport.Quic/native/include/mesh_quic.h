@@ -1,7 +1,7 @@
 /*
  * mesh_quic: the C ABI of Mesh's native QUIC library (quinn + rustls + ring, linked statically).
  * The Rust sources in ../src are the reference; this header documents the same ABI for readers and
- * for C callers. ABI version 4 (mesh_quic_abi_version()).
+ * for C callers. ABI version 3 (mesh_quic_abi_version()).
  *
  * Conventions
  * - Handles are opaque. Each one is freed exactly once with its *_free function; freeing NULL is a
@@ -138,11 +138,8 @@ int32_t mesh_quic_connection_close(const mesh_quic_connection *connection, uint6
 void mesh_quic_connection_free(mesh_quic_connection *connection);
 
 int32_t mesh_quic_stream_start(const mesh_quic_stream *stream, uint64_t token);
-/* Sends the buffers in order with earlier sends. *written = 1: quinn took every byte during the call (no event
- * follows); 0: what is left was copied and queued, and a SendCompleted event with aux == send_token reports it.
- * A send with MESH_QUIC_SEND_FIN always queues. */
 int32_t mesh_quic_stream_send(const mesh_quic_stream *stream, const mesh_quic_bytes *buffers, size_t count,
-                              uint32_t flags, uint64_t send_token, uint32_t *written);
+                              uint32_t flags, uint64_t send_token);
 int32_t mesh_quic_stream_resume_reading(const mesh_quic_stream *stream);
 int32_t mesh_quic_stream_abort(const mesh_quic_stream *stream, uint64_t code);
 void mesh_quic_stream_free(mesh_quic_stream *stream);

@@ -35,7 +35,7 @@ pub use stream::StreamHandle;
 use error::{Error, Result};
 
 /// Bumped whenever a signature, struct layout or numbering of the ABI changes.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 3;
 
 /// Runs `f`, turning errors and panics into a status code and the thread's last error message.
 fn ffi(f: impl FnOnce() -> Result<()>) -> i32 {
@@ -312,30 +312,16 @@ pub unsafe extern "C" fn mesh_quic_stream_start(stream: *const StreamHandle, tok
 /// Bit of `mesh_quic_stream_send`'s flags: finish the send side after this batch.
 pub const SEND_FIN: u32 = 1;
 
-/// Sends `count` buffers, in order with earlier sends. When quinn takes every byte at once (the
-/// usual case: the stream is open and nothing queued before) the call writes them itself and sets
-/// `*written` to 1: the send is complete and no event follows. Otherwise it copies what is left
-/// into one batch for the stream's task, sets `*written` to 0, and a SendCompleted event with
-/// `aux == send_token` reports when it has been written (or failed). A send with `SEND_FIN` always
-/// takes the second way. The buffers may be reused as soon as the call returns.
+/// Copies `count` buffers into one batch and queues it for sending, in order with earlier sends.
+/// A SendCompleted event with `aux == send_token` reports when it has been written (or failed).
+/// The buffers may be reused as soon as the call returns.
 ///
 /// # Safety
-/// `stream` must be a live stream handle; `buffers` must point at `count` valid `MeshQuicBytes`;
-/// `written` must be a valid pointer.
+/// `stream` must be a live stream handle; `buffers` must point at `count` valid `MeshQuicBytes`.
 #[no_mangle]
-pub unsafe extern "C" fn mesh_quic_stream_send(
-    stream: *const StreamHandle,
-    buffers: *const MeshQuicBytes,
-    count: usize,
-    flags: u32,
-    send_token: u64,
-    written: *mut u32,
-) -> i32 {
+pub unsafe extern "C" fn mesh_quic_stream_send(stream: *const StreamHandle, buffers: *const MeshQuicBytes, count: usize, flags: u32, send_token: u64) -> i32 {
     ffi(|| {
         let stream = handle_ref(stream, "stream")?;
-        if written.is_null() {
-            return Err(Error::new(Status::InvalidArgument, "null written"));
-        }
         let buffers: &[MeshQuicBytes] = if count == 0 {
             &[]
         } else if buffers.is_null() {
@@ -345,10 +331,7 @@ pub unsafe extern "C" fn mesh_quic_stream_send(
             unsafe { std::slice::from_raw_parts(buffers, count) }
         };
         // SAFETY: the caller guarantees every buffer for the duration of the call.
-        let sent = unsafe { stream.send(buffers, flags & SEND_FIN != 0, send_token) }?;
-        // SAFETY: checked for null above; the caller guarantees it is valid.
-        unsafe { *written = u32::from(sent == stream::Sent::Written) };
-        Ok(())
+        unsafe { stream.send(buffers, flags & SEND_FIN != 0, send_token) }
     })
 }
 
