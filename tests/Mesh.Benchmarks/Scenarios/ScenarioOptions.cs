@@ -11,6 +11,8 @@ internal sealed record ScenarioOptions
                               1 activations, 2 hot, 3 spread, 4 mixed, 5 latency, 6 memory, 7 sustained
           --scale <factor>    multiplies every call and id count (default 1; e.g. 0.1)
           --runs <n>          runs per scenario and framework, frameworks alternating (default 3)
+          --warmup <n>        unmeasured runs per scenario and framework before those (default 1), so the measured
+                              runs see steady-state code (tier-1 JIT) rather than a run that is mostly compiling
           --duration <s>      seconds of scenario 7 (default 10)
           --nodes <n>         nodes per framework (default 1; with n > 1, n - 1 serving node processes on loopback and this process calling them)
           --transport <name>  quic (default) or tcp: how Mesh nodes talk to each other with --nodes > 1
@@ -22,6 +24,9 @@ internal sealed record ScenarioOptions
     public double Scale { get; init; } = 1;
 
     public int Runs { get; init; } = 3;
+
+    /// <summary>Gets the unmeasured runs per scenario and framework that come first.</summary>
+    public int WarmupRuns { get; init; } = 1;
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -72,6 +77,9 @@ internal sealed record ScenarioOptions
                     break;
                 case "--runs" when int.TryParse(value, CultureInfo.InvariantCulture, out int runs) && runs is >= 1 and <= 100:
                     options = options with { Runs = runs };
+                    break;
+                case "--warmup" when int.TryParse(value, CultureInfo.InvariantCulture, out int warmup) && warmup is >= 0 and <= 100:
+                    options = options with { WarmupRuns = warmup };
                     break;
                 case "--duration" when double.TryParse(value, CultureInfo.InvariantCulture, out double seconds) && seconds is > 0 and <= 3600:
                     options = options with { Duration = TimeSpan.FromSeconds(seconds) };

@@ -38,6 +38,7 @@ internal static class ScenarioReport
             json.WriteString("meshTransport", options.Nodes > 1 ? (options.Transport == MeshTransport.Tcp ? "tcp" : "quic") : "none");
             json.WriteNumber("scale", options.Scale);
             json.WriteNumber("runs", options.Runs);
+            json.WriteNumber("warmupRuns", options.WarmupRuns);
             json.WriteNumber("durationSeconds", options.Duration.TotalSeconds);
             json.WriteStartArray("scenarios");
             foreach (ScenarioOutcome outcome in outcomes)

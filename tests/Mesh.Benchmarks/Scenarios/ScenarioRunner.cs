@@ -77,7 +77,7 @@ internal static class ScenarioRunner
         string layout = options.Nodes == 1
             ? "Single node, in process."
             : $"{options.Nodes} nodes on loopback: {options.Nodes - 1} serving node process(es) and this process as the caller (a Mesh node without capabilities, an Orleans client), so every call crosses nodes; Mesh nodes talk {(options.Transport == MeshTransport.Tcp ? "TCP" : "QUIC")} with mutual TLS.";
-        log.WriteLine($"{layout} Scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {options.Runs} run(s) per framework, " +
+        log.WriteLine($"{layout} Scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {options.Runs} run(s) per framework after {options.WarmupRuns} unmeasured warm-up run(s), " +
             $"{Machine.Describe()}.");
         var outcomes = new List<ScenarioOutcome>();
         foreach (Scenario scenario in options.Scenarios)
@@ -95,9 +95,10 @@ internal static class ScenarioRunner
 
             try
             {
-                for (int run = 1; run <= options.Runs; run++)
+                // Runs up to 0 are warm-ups: run and checked like the others, logged, but not counted.
+                for (int run = 1 - options.WarmupRuns; run <= options.Runs; run++)
                 {
-                    string[] order = run % 2 == 1 ? [Framework.MeshName, Framework.OrleansName] : [Framework.OrleansName, Framework.MeshName];
+                    string[] order = (run & 1) == 1 ? [Framework.MeshName, Framework.OrleansName] : [Framework.OrleansName, Framework.MeshName];
                     foreach (string name in order)
                     {
                         long start = Stopwatch.GetTimestamp();
@@ -108,8 +109,13 @@ internal static class ScenarioRunner
                             figures = await scenario.RunAsync(framework, settings, run).ConfigureAwait(false);
                         }
 
-                        outcome.Runs[name].Add(figures);
-                        log.WriteLine($"   run {run}  {name,-8} {FormatFigures(scenario, figures)}   ({Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s with node start and stop)");
+                        string label = run >= 1 ? $"run {run}" : "warm-up";
+                        if (run >= 1)
+                        {
+                            outcome.Runs[name].Add(figures);
+                        }
+
+                        log.WriteLine($"   {label}  {name,-8} {FormatFigures(scenario, figures)}   ({Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s with node start and stop)");
                     }
                 }
             }
