@@ -24,8 +24,10 @@ public sealed class HostedClusterTests : IDisposable
         Assert.Equal(1, server.Runtime.ActivationCount);
 
         var left = new TaskCompletionSource<MembershipChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seenChanges = new System.Collections.Concurrent.ConcurrentQueue<string>();
         caller.Mesh.MembershipChanged += (_, change) =>
         {
+            seenChanges.Enqueue($"{change.Kind} {change.Node.Name} {change.Node.Status}");
             if (change.Kind == MembershipChangeKind.Left && change.Node.Name == "server")
             {
                 left.TrySetResult(change);
@@ -33,7 +35,17 @@ public sealed class HostedClusterTests : IDisposable
         };
         await server.StopAsync();
 
-        MembershipChangedEventArgs seen = await left.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        MembershipChangedEventArgs seen;
+        try
+        {
+            seen = await left.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"The caller did not see the server leave within 10 s; it saw: [{string.Join(", ", seenChanges)}]");
+            throw;
+        }
+
         Assert.Equal(MeshNodeStatus.Left, seen.Node.Status);
         Assert.Empty(caller.Mesh.NodesFor("probe"));
         await Assert.ThrowsAsync<CapabilityUnavailableException>(async () => await probe.IncrementAsync());
