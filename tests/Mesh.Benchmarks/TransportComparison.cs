@@ -26,58 +26,60 @@ internal static class TransportComparison
         int senders = args.Length > 0 ? int.Parse(args[0]) : 1;
         int size = args.Length > 1 ? int.Parse(args[1]) : 64;
         int rounds = args.Length > 2 ? int.Parse(args[2]) : 10;
-        var quic = new TransportBenchmarks { Transport = "quic", Senders = senders, MessageSize = size };
-        var tcp = new TransportBenchmarks { Transport = "tcp", Senders = senders, MessageSize = size };
-        await quic.SetupAsync();
-        await tcp.SetupAsync();
-        try
-        {
-            // Warm both paths up (JIT tiers, pools) before the first measured round.
-            for (int i = 0; i < 50; i++)
+        return await BothAsync(
+            new TransportBenchmarks { Transport = "quic", Senders = senders, MessageSize = size },
+            new TransportBenchmarks { Transport = "tcp", Senders = senders, MessageSize = size },
+            async (quic, tcp) =>
             {
-                await quic.Throughput();
-                await tcp.Throughput();
-            }
+                // Warm both paths up (JIT tiers, pools) before the first measured round.
+                for (int i = 0; i < 50; i++)
+                {
+                    await quic.Throughput();
+                    await tcp.Throughput();
+                }
 
-            var ratios = new List<double>();
-            for (int round = 1; round <= rounds; round++)
-            {
-                double q = await RateAsync(quic);
-                double t = await RateAsync(tcp);
-                ratios.Add(q / t);
-                Console.WriteLine($"round {round,2}: {senders} sender(s), {size} B: QUIC {q,12:N0} msgs/s, TCP {t,12:N0} msgs/s, QUIC/TCP {q / t,6:P0}");
-            }
+                var ratios = new List<double>();
+                for (int round = 1; round <= rounds; round++)
+                {
+                    double q = await RateAsync(quic);
+                    double t = await RateAsync(tcp);
+                    ratios.Add(q / t);
+                    Console.WriteLine($"round {round,2}: {senders} sender(s), {size} B: QUIC {q,12:N0} msgs/s, TCP {t,12:N0} msgs/s, QUIC/TCP {q / t,6:P0}");
+                }
 
-            Console.WriteLine($"median QUIC/TCP over {rounds} rounds: {Median(ratios):P1}");
-            return 0;
-        }
-        finally
-        {
-            await quic.CleanupAsync();
-            await tcp.CleanupAsync();
-        }
+                Console.WriteLine($"median QUIC/TCP over {rounds} rounds: {Median(ratios):P1}");
+            });
     }
 
-    private static async Task<int> LatencyAsync(int rounds)
+    private static Task<int> LatencyAsync(int rounds) =>
+        BothAsync(
+            new TransportLatencyBenchmarks { Transport = "quic" },
+            new TransportLatencyBenchmarks { Transport = "tcp" },
+            async (quic, tcp) =>
+            {
+                var quicP50 = new List<double>();
+                var tcpP50 = new List<double>();
+                for (int round = 1; round <= rounds; round++)
+                {
+                    double q = await P50Async(quic);
+                    double t = await P50Async(tcp);
+                    quicP50.Add(q);
+                    tcpP50.Add(t);
+                    Console.WriteLine($"round {round,2}: p50 round trip of 64 B: QUIC {q,6:F1} µs, TCP {t,6:F1} µs");
+                }
+
+                Console.WriteLine($"median p50 over {rounds} rounds: QUIC {Median(quicP50):F1} µs, TCP {Median(tcpP50):F1} µs");
+            });
+
+    /// <summary>Sets up both transports' benchmark, runs <paramref name="body"/>, cleans both up.</summary>
+    private static async Task<int> BothAsync<T>(T quic, T tcp, Func<T, T, Task> body)
+        where T : TransportBenchmarkBase
     {
-        var quic = new TransportLatencyBenchmarks { Transport = "quic" };
-        var tcp = new TransportLatencyBenchmarks { Transport = "tcp" };
         await quic.SetupAsync();
         await tcp.SetupAsync();
         try
         {
-            var quicP50 = new List<double>();
-            var tcpP50 = new List<double>();
-            for (int round = 1; round <= rounds; round++)
-            {
-                double q = await P50Async(quic);
-                double t = await P50Async(tcp);
-                quicP50.Add(q);
-                tcpP50.Add(t);
-                Console.WriteLine($"round {round,2}: p50 round trip of 64 B: QUIC {q,6:F1} µs, TCP {t,6:F1} µs");
-            }
-
-            Console.WriteLine($"median p50 over {rounds} rounds: QUIC {Median(quicP50):F1} µs, TCP {Median(tcpP50):F1} µs");
+            await body(quic, tcp);
             return 0;
         }
         finally

@@ -1,6 +1,6 @@
 using System.Buffers;
-using Mesh.Transport;
 using Mesh.Runtime;
+using Mesh.Transport;
 
 namespace Mesh.Messaging;
 

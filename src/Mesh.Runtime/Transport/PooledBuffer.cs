@@ -3,8 +3,8 @@ using System.Buffers;
 namespace Mesh.Transport;
 
 /// <summary>
-/// A growable byte buffer on an array rented from <see cref="ArrayPool{T}.Shared"/>: what a frame, a call's payload
-/// writer and a QUIC stream's output write into. Growing rents a larger array (at least twice the size) and returns
+/// A growable byte buffer on an array rented from <see cref="ArrayPool{T}.Shared"/>: what an outbound frame and a
+/// remote call's payload writer write into. Growing rents a larger array (at least twice the size) and returns
 /// the old one.
 /// </summary>
 /// <remarks>A mutable struct kept in a field of its owner: never copy it. Not thread-safe (one writer at a time).</remarks>

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Mesh.Runtime.Tests.Hosting;
 
 /// <summary>Two real hosts in this process that listen on loopback (the configured transport, mutual TLS with a
@@ -24,7 +26,7 @@ public sealed class HostedClusterTests : IDisposable
         Assert.Equal(1, server.Runtime.ActivationCount);
 
         var left = new TaskCompletionSource<MembershipChangedEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var seenChanges = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var seenChanges = new ConcurrentQueue<string>();
         caller.Mesh.MembershipChanged += (_, change) =>
         {
             seenChanges.Enqueue($"{change.Kind} {change.Node.Name} {change.Node.Status}");
@@ -35,16 +37,12 @@ public sealed class HostedClusterTests : IDisposable
         };
         await server.StopAsync();
 
-        MembershipChangedEventArgs seen;
-        try
-        {
-            seen = await left.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (TimeoutException)
+        if (await Task.WhenAny(left.Task, Task.Delay(TimeSpan.FromSeconds(10))) != left.Task)
         {
             Assert.Fail($"The caller did not see the server leave within 10 s; it saw: [{string.Join(", ", seenChanges)}]");
-            throw;
         }
+
+        MembershipChangedEventArgs seen = await left.Task;
 
         Assert.Equal(MeshNodeStatus.Left, seen.Node.Status);
         Assert.Empty(caller.Mesh.NodesFor("probe"));
