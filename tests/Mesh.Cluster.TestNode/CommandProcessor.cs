@@ -18,11 +18,12 @@ namespace Mesh.Cluster.TestNode;
 /// <item><term><c>call cap id</c></term><description><c>OK node value ms</c> or <c>ERROR ExceptionType message</c></description></item>
 /// <item><term><c>calls cap count concurrency prefix [owners]</c></term><description>ids <c>prefix-0</c> ..
 /// <c>prefix-(count-1)</c> once each, or only those whose owner in this node's view is one of the comma-separated
-/// <c>owners</c>: <c>CALLS ok= errors= hangs= misrouted= skipped= min= max= ms= nodes=a:n,b:m errors_by_type=T:n</c>
-/// (<c>misrouted</c>: answered by another node than the owner in this node's view)</description></item>
+/// <c>owners</c>: <c>CALLS ok= errors= hangs= misrouted= skipped= min= max= ms= nodes=a:n,b:m errors_by_type=T:n first_error=</c>
+/// (<c>misrouted</c>: answered by another node than the owner in this node's view; <c>first_error</c>, always last: the
+/// type and message of the first error, <c>-</c> when there was none)</description></item>
 /// <item><term><c>run cap prefix ids milliseconds concurrency</c></term><description>calls those ids round-robin for that
-/// long: <c>RUN ok= errors= hangs= max_ms= first_error_ms= last_error_ms= nodes= errors_by_type=</c> (times from the
-/// start of the run; -1 when there was no error)</description></item>
+/// long: <c>RUN ok= errors= hangs= max_ms= first_error_ms= last_error_ms= nodes= errors_by_type= first_error=</c> (times
+/// from the start of the run; -1 when there was no error)</description></item>
 /// <item><term><c>members</c></term><description><c>MEMBERS name/status/endpoint/cap,cap ...</c> (this view, sorted by name)</description></item>
 /// <item><term><c>owners cap</c></term><description><c>OWNERS name,name,... digest</c>: one character per shard, the
 /// index of its owner in the name list as <c>a</c>, <c>b</c>, ..., or <c>-</c> when no node serves it</description></item>
@@ -208,7 +209,7 @@ internal sealed class CommandProcessor
 
         await Task.WhenAll(workers).ConfigureAwait(false);
         long elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return $"CALLS ok={tally.Ok} errors={tally.Errors} hangs={tally.Hangs} misrouted={tally.Misrouted} skipped={skipped} min={tally.MinValue} max={tally.MaxValue} ms={elapsed} nodes={tally.Nodes()} errors_by_type={tally.ErrorTypes()}";
+        return $"CALLS ok={tally.Ok} errors={tally.Errors} hangs={tally.Hangs} misrouted={tally.Misrouted} skipped={skipped} min={tally.MinValue} max={tally.MaxValue} ms={elapsed} nodes={tally.Nodes()} errors_by_type={tally.ErrorTypes()} first_error={tally.FirstError ?? "-"}";
     }
 
     private async Task<string> RunLoadAsync(string capability, string prefix, int ids, int milliseconds, int concurrency)
@@ -236,7 +237,7 @@ internal sealed class CommandProcessor
         }
 
         await Task.WhenAll(workers).ConfigureAwait(false);
-        return $"RUN ok={tally.Ok} errors={tally.Errors} hangs={tally.Hangs} max_ms={(long)tally.MaxElapsed.TotalMilliseconds} first_error_ms={tally.FirstErrorMs} last_error_ms={tally.LastErrorMs} nodes={tally.Nodes()} errors_by_type={tally.ErrorTypes()}";
+        return $"RUN ok={tally.Ok} errors={tally.Errors} hangs={tally.Hangs} max_ms={(long)tally.MaxElapsed.TotalMilliseconds} first_error_ms={tally.FirstErrorMs} last_error_ms={tally.LastErrorMs} nodes={tally.Nodes()} errors_by_type={tally.ErrorTypes()} first_error={tally.FirstError ?? "-"}";
     }
 
     private string Members()
@@ -365,6 +366,9 @@ internal sealed class CommandProcessor
 
         public long LastErrorMs { get; private set; } = -1;
 
+        /// <summary>Gets the type and message of the first error counted, on one line; null when there was none.</summary>
+        public string? FirstError { get; private set; }
+
         public void Add(Outcome outcome, bool misrouted, TimeSpan sinceStart)
         {
             lock (_gate)
@@ -387,6 +391,7 @@ internal sealed class CommandProcessor
                 Errors++;
                 Hangs += outcome.Error == "Hang" ? 1 : 0;
                 _errors[outcome.Error!] = _errors.GetValueOrDefault(outcome.Error!) + 1;
+                FirstError ??= $"{outcome.Error}: {OneLine(outcome.Message ?? "")}";
                 long at = (long)sinceStart.TotalMilliseconds;
                 FirstErrorMs = FirstErrorMs < 0 ? at : Math.Min(FirstErrorMs, at);
                 LastErrorMs = Math.Max(LastErrorMs, at);

@@ -30,4 +30,12 @@ internal interface IPeerNetwork
     /// <param name="cancellationToken">Stops connecting or waiting for room in the send queue.</param>
     /// <returns>A task that completes once the message is queued for sending.</returns>
     ValueTask SendOneWayAsync(string endpoint, ClusterService service, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
+
+    /// <summary>Tells the network what membership learned about the node on <paramref name="endpoint"/>: a node declared
+    /// <see cref="MembershipChangeKind.Down"/> has its connection closed at once (calls waiting on it fail instead of
+    /// timing out); a node <see cref="MembershipChangeKind.Up"/> or <see cref="MembershipChangeKind.Alive"/> again is
+    /// connected on the next call even if connecting to it failed recently. Other kinds change nothing.</summary>
+    /// <param name="endpoint">The node's <c>host:port</c>.</param>
+    /// <param name="kind">What happened to it.</param>
+    void OnMemberChanged(string endpoint, MembershipChangeKind kind);
 }

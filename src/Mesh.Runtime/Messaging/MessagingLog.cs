@@ -37,4 +37,7 @@ internal static partial class MessagingLog
 
     [LoggerMessage(410, LogLevel.Error, "Handling a call from {Peer} failed unexpectedly; the caller gets an error answer")]
     public static partial void CallFailed(ILogger logger, string peer, Exception exception);
+
+    [LoggerMessage(411, LogLevel.Information, "Membership declared the peer at {Endpoint} down: aborting the connection to it")]
+    public static partial void DroppingConnection(ILogger logger, string endpoint);
 }

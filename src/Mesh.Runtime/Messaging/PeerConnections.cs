@@ -18,6 +18,10 @@ namespace Mesh.Messaging;
 /// makes calls to that endpoint fail at once with a <see cref="TransportException"/> for
 /// <see cref="PeerConnectionsOptions.ReconnectBackoff"/>, then the next call tries again; a connection that closed is
 /// replaced on the next call. The hot path (a call to a connected peer) is a dictionary read and allocates nothing.</para>
+/// <para>Membership has the last word on a peer (<see cref="OnMemberChanged"/>): a peer declared down has its
+/// connection aborted, because after a partition that connection may be one the peer has long forgotten (QUIC idle
+/// timeouts need not end both sides at once); a peer seen up again is connected on the next call, without waiting out a
+/// backoff or an attempt that began while it was unreachable.</para>
 /// <para>Inbound: a request for a service nobody registered, or that its handler cannot read, gets an error answer and
 /// is counted; the connection keeps serving.</para>
 /// </remarks>
@@ -118,6 +122,50 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
         }
 
         return SendAfterConnectAsync(peer, service, payload, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public void OnMemberChanged(string endpoint, MembershipChangeKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (!_peers.TryGetValue(endpoint, out Peer? peer))
+        {
+            return;
+        }
+
+        switch (kind)
+        {
+            case MembershipChangeKind.Down:
+                // Calls waiting on it fail now (NodeUnreachableException) instead of at their timeout; the next call
+                // to the endpoint connects afresh.
+                if (peer.Current is { } connection)
+                {
+                    MessagingLog.DroppingConnection(_logger, endpoint);
+                    connection.Abort("membership declared the peer down");
+                }
+
+                break;
+            case MembershipChangeKind.Up or MembershipChangeKind.Alive:
+                lock (peer)
+                {
+                    if (peer.LastFailure is null && peer.Attempt is null)
+                    {
+                        return;
+                    }
+
+                    // What failed or began while the peer was unreachable says nothing about it now.
+                    peer.LastFailure = null;
+                    peer.RetryAfter = 0;
+                    if (peer.Attempt is not null)
+                    {
+                        // Callers already waiting keep that attempt; the next caller starts a new one.
+                        peer.Attempt = null;
+                        peer.Generation++;
+                    }
+                }
+
+                break;
+        }
     }
 
     /// <summary>Stops accepting, closes every connection (gracefully, then by abort after
@@ -246,7 +294,8 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
                     throw new PeerUnreachableException($"The peer at {peer.Endpoint} could not be reached recently ({peer.LastFailure?.Message}); the next attempt is in under {_options.ReconnectBackoff.TotalMilliseconds:0} ms.", peer.LastFailure);
                 }
 
-                peer.Attempt = ConnectCoreAsync(peer);
+                peer.Generation++;
+                peer.Attempt = ConnectCoreAsync(peer, peer.Generation);
             }
 
             attempt = peer.Attempt;
@@ -268,11 +317,10 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
         }
     }
 
-    private async Task<FramedConnection> ConnectCoreAsync(Peer peer)
+    private async Task<FramedConnection> ConnectCoreAsync(Peer peer, long generation)
     {
         // Yield so the attempt is published under the lock before it can complete.
         await Task.Yield();
-        FramedConnection? previous = peer.Connection;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -280,15 +328,37 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
             ITransportConnection transport = await _transport.ConnectAsync(peer.Address, timeout.Token).ConfigureAwait(false);
             var connection = new FramedConnection(transport, _transport.Name, this, _framing, _metrics, _logger);
             connection.Start();
+            FramedConnection? kept = null;
+            FramedConnection? replaced = null;
             lock (peer)
             {
-                peer.Connection = connection;
-                peer.Attempt = null;
+                if (peer.Generation == generation || peer.Current is null)
+                {
+                    replaced = peer.Connection;
+                    peer.Connection = connection;
+                    peer.LastFailure = null;
+                }
+                else
+                {
+                    // A newer attempt (started after the peer was seen up again) connected first: use its connection.
+                    kept = peer.Current;
+                }
+
+                if (peer.Generation == generation)
+                {
+                    peer.Attempt = null;
+                }
             }
 
-            if (previous is not null)
+            if (kept is not null)
             {
-                await previous.DisposeAsync().ConfigureAwait(false);
+                await CloseAsync(connection).ConfigureAwait(false);
+                return kept;
+            }
+
+            if (replaced is not null)
+            {
+                await replaced.DisposeAsync().ConfigureAwait(false);
             }
 
             return connection;
@@ -299,9 +369,13 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
                 : new PeerUnreachableException($"Connecting to the peer at {peer.Endpoint} failed: {exception.Message}", exception);
             lock (peer)
             {
-                peer.LastFailure = failure;
-                peer.RetryAfter = Environment.TickCount64 + (long)_options.ReconnectBackoff.TotalMilliseconds;
-                peer.Attempt = null;
+                // A superseded attempt's failure is older news than the peer being seen up: it sets no backoff.
+                if (peer.Generation == generation)
+                {
+                    peer.LastFailure = failure;
+                    peer.RetryAfter = Environment.TickCount64 + (long)_options.ReconnectBackoff.TotalMilliseconds;
+                    peer.Attempt = null;
+                }
             }
 
             MessagingLog.ConnectFailed(_logger, peer.Endpoint, _options.ReconnectBackoff, failure);
@@ -363,6 +437,10 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
         public FramedConnection? Current => Connection is { IsOpen: true } open ? open : null;
 
         public Task<FramedConnection>? Attempt { get; set; }
+
+        /// <summary>Gets or sets the number of the newest attempt; raised when an attempt starts and when one in flight
+        /// is set aside because the peer was seen up again.</summary>
+        public long Generation { get; set; }
 
         public long RetryAfter { get; set; }
 

@@ -189,6 +189,16 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
         }
 
         DeactivateMoved(Routing);
+        if (Network is { } network)
+        {
+            foreach (MembershipChangedEventArgs change in changes)
+            {
+                if (change.Node.Endpoint is { } endpoint && !IsSelf(change.Node))
+                {
+                    network.OnMemberChanged(endpoint, change.Kind);
+                }
+            }
+        }
 
         // Users' handlers run on the event pump, not here: this runs on the membership loop or a connection's read loop,
         // which a slow handler must not stall.

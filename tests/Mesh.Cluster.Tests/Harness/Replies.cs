@@ -18,6 +18,16 @@ internal sealed class CallReport
     public CallReport(string line)
     {
         Line = line;
+
+        // The first error's message may hold anything, so it comes last and is not split into fields.
+        int firstError = line.IndexOf(" first_error=", StringComparison.Ordinal);
+        if (firstError >= 0)
+        {
+            string text = line[(firstError + " first_error=".Length)..];
+            FirstError = text == "-" ? null : text;
+            line = line[..firstError];
+        }
+
         foreach (string word in line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1))
         {
             int equals = word.IndexOf('=', StringComparison.Ordinal);
@@ -52,6 +62,9 @@ internal sealed class CallReport
     public IReadOnlyDictionary<string, int> Nodes { get; }
 
     public IReadOnlyDictionary<string, int> ErrorsByType { get; }
+
+    /// <summary>Gets the type and message of the first error, or null when every call succeeded.</summary>
+    public string? FirstError { get; }
 
     private int Int(string key) => (int)Long(key);
 

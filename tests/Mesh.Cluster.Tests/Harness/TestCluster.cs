@@ -267,7 +267,27 @@ internal sealed class TestCluster : IAsyncLifetime, IAsyncDisposable
         string command = $"calls {capability} {count} {concurrency} {prefix}{(onlyOwnedBy is null ? "" : " " + onlyOwnedBy)}";
         var report = new CallReport(await caller.SendExpectingAsync(command, "CALLS", Bounds.BulkCommand).ConfigureAwait(false));
         Log($"{caller.Label}> {command}: {report.Line}");
+        if (report.Errors > 0)
+        {
+            LogErrorTails();
+        }
+
         return report;
+    }
+
+    /// <summary>Logs the last lines every running node wrote to standard error: where a failed call's cause shows.</summary>
+    public void LogErrorTails()
+    {
+        NodeProcess[] all;
+        lock (_processes)
+        {
+            all = [.. _processes];
+        }
+
+        foreach (NodeProcess node in all.Where(static n => n.ExitCode is null))
+        {
+            Log($"{node.Label}'s standard error, last lines:{Environment.NewLine}{node.ErrorTail}");
+        }
     }
 
     /// <summary>Stops every node (closing stdin, then killing what does not exit) and deletes the folder.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using Mesh.Messaging;
 using Mesh.Transport;
@@ -77,6 +78,61 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_peer_declared_down_has_its_connection_aborted_so_waiting_calls_fail_now_and_the_next_call_connects_afresh()
+    {
+        (PeerConnections server, string endpoint) = await ListenAsync("server", 5);
+        var unanswered = new UnansweredHandler();
+        server.Register(ClusterService.Call, unanswered);
+        Assert.Equal(5, (await NodeStats.RequestAsync(_client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+        Task<FramePayload> waiting = _client.RequestAsync(endpoint, ClusterService.Call, ReadOnlyMemory<byte>.Empty, Timeout, CancellationToken.None).AsTask();
+        await unanswered.Received.Task.Within();
+
+        _client.OnMemberChanged(endpoint, MembershipChangeKind.Down);
+
+        // Well within the request's 30 s timeout: the abort, not the timeout, ended it.
+        await Assert.ThrowsAsync<ConnectionClosedException>(() => waiting).Within(10);
+        Assert.Equal(5, (await NodeStats.RequestAsync(_client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+    }
+
+    [Fact]
+    public async Task A_peer_seen_up_again_is_connected_on_the_next_call_despite_a_recent_failure()
+    {
+        var endPoint = new IPEndPoint(IPAddress.Loopback, 40_002);
+        string endpoint = HostPort.Format(endPoint);
+        PeerConnections client = Start("patient", backoff: TimeSpan.FromMinutes(5));
+        await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
+        PeerConnections server = Start("back", backoff: null, activations: 4);
+        await server.ListenAsync(endPoint, CancellationToken.None);
+        await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
+
+        client.OnMemberChanged(endpoint, MembershipChangeKind.Up);
+
+        Assert.Equal(4, (await NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+    }
+
+    [Fact]
+    public async Task A_peer_seen_up_again_does_not_wait_for_an_attempt_begun_while_it_was_unreachable()
+    {
+        (PeerConnections server, string endpoint) = await ListenAsync("server", 6);
+        var transport = new HeldTransport(new InMemoryTransport("held", _network));
+        PeerConnections client = Start(transport, backoff: TimeSpan.FromMinutes(5), connectTimeout: TimeSpan.FromMinutes(5));
+        transport.HoldNext();
+        Task<NodeStats> stuck = NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask();
+        await transport.Held.Task.Within();
+
+        client.OnMemberChanged(endpoint, MembershipChangeKind.Up);
+
+        Assert.Equal(6, (await NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+        Assert.False(stuck.IsCompleted);
+
+        // The attempt set aside connects after all: its caller is answered, and one of the two connections is closed.
+        transport.Release();
+        Assert.Equal(6, (await stuck.Within()).Activations);
+        Assert.True(await WaitUntilAsync(() => server.InboundConnections == 1), $"{server.InboundConnections} connections stayed open.");
+        Assert.Equal(6, (await NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+    }
+
+    [Fact]
     public void Registering_a_service_twice_is_refused()
     {
         PeerConnections peers = Start("twice", backoff: null, activations: 0);
@@ -108,14 +164,29 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
         return false;
     }
 
-    private PeerConnections Start(string name, TimeSpan? backoff, long activations = 0)
+    /// <summary>Checks <paramref name="condition"/> every 20 ms, at most 500 times.</summary>
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition)
     {
-        var peers = new PeerConnections(
-            new InMemoryTransport(name, _network),
-            new FramedConnectionOptions(),
-            new PeerConnectionsOptions { ReconnectBackoff = backoff ?? TimeSpan.FromMilliseconds(100) },
-            _metrics,
-            NullLogger.Instance);
+        for (int attempt = 0; attempt < 500 && !condition(); attempt++)
+        {
+            await Task.Delay(20);
+        }
+
+        return condition();
+    }
+
+    private PeerConnections Start(string name, TimeSpan? backoff, long activations = 0) =>
+        Start(new InMemoryTransport(name, _network), backoff, connectTimeout: null, activations);
+
+    private PeerConnections Start(ITransport transport, TimeSpan? backoff, TimeSpan? connectTimeout, long activations = 0)
+    {
+        var options = new PeerConnectionsOptions { ReconnectBackoff = backoff ?? TimeSpan.FromMilliseconds(100) };
+        if (connectTimeout is { } limit)
+        {
+            options.ConnectTimeout = limit;
+        }
+
+        var peers = new PeerConnections(transport, new FramedConnectionOptions(), options, _metrics, NullLogger.Instance);
         peers.Register(ClusterService.Stats, new NodeStatsService(() => new NodeStats(activations, 0)));
         _started.Add(peers);
         return peers;
@@ -126,5 +197,49 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
         PeerConnections server = Start(name, backoff: null, activations);
         var bound = (IPEndPoint)await server.ListenAsync(new IPEndPoint(IPAddress.Loopback, 0), CancellationToken.None);
         return (server, HostPort.Format(bound));
+    }
+
+    /// <summary>A service that takes requests and never answers them.</summary>
+    private sealed class UnansweredHandler : IClusterServiceHandler
+    {
+        public TaskCompletionSource Received { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask HandleRequestAsync(ReadOnlySequence<byte> payload, IBufferWriter<byte> response, PeerIdentity peer, CancellationToken cancellationToken)
+        {
+            Received.TrySetResult();
+            await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken);
+        }
+
+        public ValueTask HandleOneWayAsync(ReadOnlySequence<byte> payload, PeerIdentity peer, CancellationToken cancellationToken) => default;
+    }
+
+    /// <summary>A transport whose next connection attempt, once asked for, waits until it is released.</summary>
+    private sealed class HeldTransport(ITransport inner) : ITransport
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _hold;
+
+        public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Name => inner.Name;
+
+        public void HoldNext() => Volatile.Write(ref _hold, 1);
+
+        public void Release() => _release.TrySetResult();
+
+        public ValueTask<ITransportListener> ListenAsync(EndPoint endPoint, CancellationToken cancellationToken) => inner.ListenAsync(endPoint, cancellationToken);
+
+        public async ValueTask<ITransportConnection> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref _hold, 0) == 1)
+            {
+                Held.TrySetResult();
+                await _release.Task.WaitAsync(cancellationToken);
+            }
+
+            return await inner.ConnectAsync(endPoint, cancellationToken);
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

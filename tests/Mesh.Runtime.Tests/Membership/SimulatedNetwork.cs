@@ -162,5 +162,10 @@ internal sealed class SimulatedNetwork(TimeProvider? timeProvider = null)
             Assert.Equal(ClusterService.Membership, service);
             return network.SendOneWayAsync(self, endpoint, payload, cancellationToken);
         }
+
+        public void OnMemberChanged(string endpoint, MembershipChangeKind kind)
+        {
+            // The simulation keeps no connections, so there is nothing to close or retry.
+        }
     }
 }
