@@ -135,6 +135,9 @@ public sealed class QuicTransportTests(ITestOutputHelper output) : IDisposable
             await send.AsTask().WaitAsync(Timeout);
         }
 
+        // Sends queued behind a blocked write are reported together, with the sum of their lengths: the count returns
+        // to exactly zero once the finishing send (which waits for every byte) has completed.
+        Assert.Equal(0, stream.QueuedBytes);
         byte[] received = await reading.WaitAsync(Timeout);
         output.WriteLine($"{Sends} sends: {waited} waited for the queue to drain.");
         Assert.True(expected.AsSpan().SequenceEqual(received), "The echoed bytes differ from the bytes sent.");

@@ -1,7 +1,7 @@
 /*
  * mesh_quic: the C ABI of Mesh's native QUIC library (quinn + rustls + ring, linked statically).
  * The Rust sources in ../src are the reference; this header documents the same ABI for readers and
- * for C callers. ABI version 3 (mesh_quic_abi_version()).
+ * for C callers. ABI version 4 (mesh_quic_abi_version()).
  *
  * Conventions
  * - Handles are opaque. Each one is freed exactly once with its *_free function; freeing NULL is a
@@ -53,7 +53,7 @@ typedef enum mesh_quic_event_kind {
     MESH_QUIC_EVENT_STREAM_DATA = 6,         /* token: stream's; data/len: received bytes */
     MESH_QUIC_EVENT_STREAM_FINISHED = 7,     /* token: stream's; the peer will send no more */
     MESH_QUIC_EVENT_STREAM_ABORTED = 8,      /* token: stream's */
-    MESH_QUIC_EVENT_SEND_COMPLETED = 9       /* token: stream's; aux: the send's token */
+    MESH_QUIC_EVENT_SEND_COMPLETED = 9       /* token: stream's; aux: sum of the send tokens it reports (sends queued together) */
 } mesh_quic_event_kind;
 
 typedef struct mesh_quic_bytes {

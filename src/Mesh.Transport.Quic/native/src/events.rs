@@ -28,7 +28,8 @@ pub enum EventKind {
     StreamFinished = 7,
     /// Stream `token` failed: reset by the peer or its connection broke.
     StreamAborted = 8,
-    /// The send with token `aux` on stream `token` has been written to quinn (or failed: `status`).
+    /// Sends on stream `token` have been written to quinn (or failed: `status`); `aux` is the sum of
+    /// their send tokens (one event may report several sends queued together).
     SendCompleted = 9,
 }
 

@@ -35,7 +35,7 @@ pub use stream::StreamHandle;
 use error::{Error, Result};
 
 /// Bumped whenever a signature, struct layout or numbering of the ABI changes.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// Runs `f`, turning errors and panics into a status code and the thread's last error message.
 fn ffi(f: impl FnOnce() -> Result<()>) -> i32 {
@@ -313,7 +313,9 @@ pub unsafe extern "C" fn mesh_quic_stream_start(stream: *const StreamHandle, tok
 pub const SEND_FIN: u32 = 1;
 
 /// Copies `count` buffers into one batch and queues it for sending, in order with earlier sends.
-/// A SendCompleted event with `aux == send_token` reports when it has been written (or failed).
+/// A SendCompleted event reports when it has been written (or failed). Sends queued while an earlier
+/// write was in progress are written and reported together: one event whose `aux` is the sum of
+/// their `send_token`s (so a caller that passes each batch's length gets back the bytes written).
 /// The buffers may be reused as soon as the call returns.
 ///
 /// # Safety

@@ -188,14 +188,43 @@ async fn write_loop(
     token: u64,
 ) {
     let mut finished = false;
-    while let Some(command) = commands.recv().await {
+    // Sends queued while the previous write was in progress go to quinn together, without copying (quinn takes the
+    // buffers as they are), and are reported with one SendCompleted event whose `aux` is the sum of their tokens.
+    let mut batch: Vec<Bytes> = Vec::with_capacity(16);
+    let mut next: Option<Command> = None;
+    loop {
+        let command = match next.take() {
+            Some(command) => command,
+            None => match commands.recv().await {
+                Some(command) => command,
+                None => break,
+            },
+        };
         match command {
             Command::Send { data, fin, token: send_token } => {
-                let len = data.len();
+                let mut len = data.len();
+                let mut tokens = send_token;
+                let mut fin = fin;
+                batch.push(Bytes::from(data));
+                while !fin {
+                    match commands.try_recv() {
+                        Ok(Command::Send { data, fin: last, token: send_token }) => {
+                            len += data.len();
+                            tokens = tokens.wrapping_add(send_token);
+                            fin = last;
+                            batch.push(Bytes::from(data));
+                        }
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
                 let mut result = if finished { Err(Error::new(Status::Closed, "stream already finished")) } else { Ok(()) };
                 if result.is_ok() {
                     result = tokio::select! {
-                        written = send.write_all(&data) => written.map_err(|e| {
+                        written = send.write_all_chunks(&mut batch) => written.map_err(|e| {
                             let (status, _, message) = classify_write_error(&e);
                             Error::new(status, message)
                         }),
@@ -206,6 +235,7 @@ async fn write_loop(
                         }
                     };
                 }
+                batch.clear();
                 counters::QUEUED_SEND_BYTES.fetch_sub(len as i64, Ordering::AcqRel);
                 if result.is_ok() {
                     counters::BYTES_SENT.fetch_add(len as i64, Ordering::AcqRel);
@@ -215,8 +245,8 @@ async fn write_loop(
                     }
                 }
                 let event = match &result {
-                    Ok(()) => MeshQuicEvent { aux: send_token, ..MeshQuicEvent::new(EventKind::SendCompleted, token) },
-                    Err(e) => MeshQuicEvent { aux: send_token, ..MeshQuicEvent::failed(EventKind::SendCompleted, token, e.status, 0, &e.message) },
+                    Ok(()) => MeshQuicEvent { aux: tokens, ..MeshQuicEvent::new(EventKind::SendCompleted, token) },
+                    Err(e) => MeshQuicEvent { aux: tokens, ..MeshQuicEvent::failed(EventKind::SendCompleted, token, e.status, 0, &e.message) },
                 };
                 sink.emit(&[event]);
             }
