@@ -12,8 +12,8 @@ pub const WORKER_THREADS_VARIABLE: &str = "MESH_QUIC_WORKER_THREADS";
 /// Worker threads: half the cores, at least one and at most four, unless `MESH_QUIC_WORKER_THREADS` says otherwise.
 /// Each connection's work runs on one task at a time, so more workers only help with many busy connections, while
 /// every extra worker competes with the managed thread pool (one thread per core) for the same cores. On 2 cores one
-/// worker instead of two raised QUIC's 64-byte echo throughput from 64-69 % to 79-88 % of TCP's and a 3-node cluster's
-/// sustained calls by about 13 % (docs/benchmarks.md, 2026-12-03).
+/// worker instead of two raised QUIC's 64-byte echo throughput from 64-69 % to 79-88 % of TCP's; the effect on a
+/// 3-node cluster was within the machine's noise (docs/benchmarks.md, 2026-12-03).
 fn worker_threads() -> usize {
     let configured = std::env::var(WORKER_THREADS_VARIABLE).ok().and_then(|v| v.trim().parse::<usize>().ok());
     match configured {
