@@ -1,7 +1,7 @@
 namespace Mesh.Runtime.Tests.Hosting;
 
 /// <summary>What tests that run real hosts on loopback share: each node's configuration (an ephemeral port, the test's
-/// own development CA, probe timings fast enough for a test) and a bounded wait for the cluster to converge.</summary>
+/// own development CA, the default probe timings) and a bounded wait for the cluster to converge.</summary>
 internal static class LoopbackNodes
 {
     public static readonly TimeSpan Convergence = TimeSpan.FromSeconds(20);
@@ -13,8 +13,9 @@ internal static class LoopbackNodes
             ["Mesh:NodeName"] = name,
             ["Mesh:Endpoint"] = "127.0.0.1:0",
             ["Mesh:Tls:DevelopmentCertificateFolder"] = certificates,
-            ["Mesh:Membership:ProbeInterval"] = "00:00:00.200",
-            ["Mesh:Membership:ProbeTimeout"] = "00:00:00.100",
+
+            // The default probe timings: these tests need no fast failure detection, and a 100 ms probe timeout made a
+            // loaded machine suspect a live node, which could then be declared down instead of seen to leave.
         };
         if (seed is not null)
         {
