@@ -1,6 +1,8 @@
 using System.Net;
 using Mesh.Transport.Framing;
 using Mesh.Transport.Memory;
+using Mesh.Transport.Tcp;
+using Mesh.Transport.Tests.Security;
 using Mesh.Transport.Tests.Conformance;
 using Mesh.Transport.TestPeer;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -46,6 +48,55 @@ public sealed class AllocationTests(ITestOutputHelper output)
         // threads, which is why this is not zero: 0.04 to 8 bytes per call were seen) the average stays below 24 bytes
         // per call. The smallest object is 24 bytes, so an allocation made once per call, on any thread, fails this.
         Assert.True(process < Calls * 24L, $"{process} bytes allocated in the process for {Calls} calls.");
+    }
+
+    [Fact]
+    public async Task Hundreds_of_requests_in_flight_on_one_connection_allocate_nothing_per_request()
+    {
+        // 8 senders with 64 requests of 1 KiB each in flight over TCP: up to 512 request frames queued and 512 response
+        // payloads held at once, far more than ArrayPool<byte>.Shared keeps per size (which cost about 1 KB per
+        // request before the framing layer kept its own frames and payload arrays).
+        const int Senders = 8;
+        const int InFlight = 64;
+        const int RoundsPerBatch = 20;
+        const int Batches = 5;
+        using var metrics = new TransportMetrics();
+        var options = new FramedConnectionOptions();
+        await using FramedNode server = await FramedNode.StartAsync(new TcpTransport(TestCertificates.Credentials(TestCertificates.NodeA), metrics, NullLogger.Instance), new IPEndPoint(IPAddress.Loopback, 0), EchoHandler.Instance, options, metrics, NullLogger.Instance);
+        await using var clientTransport = new TcpTransport(TestCertificates.Credentials(TestCertificates.NodeB), metrics, NullLogger.Instance);
+        ITransportConnection transport = await clientTransport.ConnectAsync(server.EndPoint, CancellationToken.None);
+        await using var client = new FramedConnection(transport, "tcp", null, options, metrics, NullLogger.Instance);
+        client.Start();
+        byte[] payload = new byte[1024];
+        Task Batch() => Task.WhenAll(Enumerable.Range(0, Senders).Select(_ => Task.Run(() => SendWindowsAsync(client, payload, InFlight, RoundsPerBatch)))).WaitAsync(TimeSpan.FromSeconds(60));
+        await Batch();
+
+        double least = await AllocationMeter.LeastBytesPerItemAsync(Batch, Batches, Senders * InFlight * RoundsPerBatch, $"request of {payload.Length} bytes, {Senders} x {InFlight} in flight", output);
+
+        // An allocation made once per request, on any thread, costs at least 24 bytes.
+        Assert.True(least < 24, $"{least:0.00} bytes allocated per request in the best of {Batches} batches");
+    }
+
+    /// <summary>Sends <paramref name="rounds"/> windows of <paramref name="inFlight"/> requests, each window all at once.</summary>
+    private static async Task SendWindowsAsync(FramedConnection client, byte[] payload, int inFlight, int rounds)
+    {
+        var window = new ValueTask<FramePayload>[inFlight];
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int i = 0; i < window.Length; i++)
+            {
+                window[i] = client.RequestAsync(payload);
+            }
+
+            for (int i = 0; i < window.Length; i++)
+            {
+                using FramePayload result = await window[i];
+                if (result.Length != payload.Length)
+                {
+                    Assert.Fail($"A response had {result.Length} bytes instead of {payload.Length}.");
+                }
+            }
+        }
     }
 
     /// <summary>Synchronous round trips: the calling thread waits by spinning, so everything it allocates is measured on it.</summary>

@@ -20,6 +20,9 @@ internal struct PooledBuffer
         _written = 0;
     }
 
+    /// <summary>Gets the size of the array the buffer holds now.</summary>
+    public readonly int Capacity => _array.Length;
+
     /// <summary>Gets how many bytes were written.</summary>
     public readonly int WrittenCount => _written;
 

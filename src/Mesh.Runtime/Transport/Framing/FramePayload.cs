@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 
 namespace Mesh.Transport.Framing;
 
-/// <summary>A response payload in a pooled array. Dispose it exactly once when done, which returns the array to the
-/// pool; a default instance is empty.</summary>
+/// <summary>A response payload in a pooled array (<see cref="PayloadPool"/>). Dispose it exactly once when done, which
+/// returns the array to the pool; a default instance is empty.</summary>
 [StructLayout(LayoutKind.Auto)]
 internal readonly struct FramePayload : IDisposable
 {
@@ -33,7 +33,7 @@ internal readonly struct FramePayload : IDisposable
         }
 
         int length = (int)payload.Length;
-        byte[] array = ArrayPool<byte>.Shared.Rent(length);
+        byte[] array = PayloadPool.Rent(length);
         payload.CopyTo(array);
         return new FramePayload(array, length);
     }
@@ -43,7 +43,7 @@ internal readonly struct FramePayload : IDisposable
     {
         if (_array is not null)
         {
-            ArrayPool<byte>.Shared.Return(_array);
+            PayloadPool.Return(_array);
         }
     }
 }

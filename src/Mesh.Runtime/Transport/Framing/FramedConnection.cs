@@ -47,7 +47,7 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
     private readonly ConcurrentQueue<OutboundFrame> _framePool = new();
     private readonly AsyncSignal _writeSignal = new();
     private readonly CancellationTokenSource _closed = new();
-    private int _framePoolCount;
+    private long _framePoolBytes;
     private long _queuedBytes;
     private int _state;
     private ConnectionClosedException? _closeReason;
@@ -726,7 +726,8 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
     {
         if (_framePool.TryDequeue(out OutboundFrame? frame))
         {
-            Interlocked.Decrement(ref _framePoolCount);
+            // Nobody touches a pooled frame, so its cost is what it was when it was returned.
+            Interlocked.Add(ref _framePoolBytes, -PooledCost(frame));
         }
         else
         {
@@ -740,17 +741,22 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
 
     private void ReturnFrame(OutboundFrame frame)
     {
-        if (Interlocked.Increment(ref _framePoolCount) <= _options.FramePoolSize)
+        frame.Reset(_options.PooledFrameMaxBytes);
+        long cost = PooledCost(frame);
+        if (Interlocked.Add(ref _framePoolBytes, cost) <= _options.FramePoolBytes)
         {
-            frame.Reset(_options.PooledFrameMaxBytes);
             _framePool.Enqueue(frame);
         }
         else
         {
-            Interlocked.Decrement(ref _framePoolCount);
+            Interlocked.Add(ref _framePoolBytes, -cost);
             frame.Release();
         }
     }
+
+    /// <summary>What an idle frame counts against <see cref="FramedConnectionOptions.FramePoolBytes"/>: its buffer and
+    /// roughly the frame object itself, so even frames without a buffer keep the pool bounded.</summary>
+    private static long PooledCost(OutboundFrame frame) => frame.Capacity + 64;
 
     private static void WriteTo(OutboundFrame frame, in ReadOnlySequence<byte> payload)
     {

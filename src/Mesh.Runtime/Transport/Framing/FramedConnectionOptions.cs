@@ -58,11 +58,13 @@ internal sealed class FramedConnectionOptions
         }
     } = 4096;
 
-    /// <summary>Gets or sets how many idle outbound frame buffers a connection keeps for reuse. Default: 128.</summary>
-    public int FramePoolSize { get; set; } = 128;
+    /// <summary>Gets or sets how many bytes of idle outbound frames (their buffers, plus a small cost per frame) a
+    /// connection keeps for reuse. Sized like <see cref="MaxQueuedSendBytes"/>, the most its send queue holds before
+    /// senders wait: a connection with hundreds of requests in flight then reuses its frames instead of renting new
+    /// arrays, which <see cref="System.Buffers.ArrayPool{T}.Shared"/> keeps only a few dozen of per size. Default: 1 MiB.</summary>
+    public int FramePoolBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Gets or sets the largest buffer an idle pooled frame keeps; a larger one goes back to the array pool. With
-    /// <see cref="FramePoolSize"/> this bounds a connection's idle send buffers (default: 128 × 8 KiB = 1 MiB).
+    /// <summary>Gets or sets the largest buffer an idle pooled frame keeps; a larger one goes back to the array pool.
     /// Default: 8 KiB.</summary>
     public int PooledFrameMaxBytes { get; set; } = 8 * 1024;
 }

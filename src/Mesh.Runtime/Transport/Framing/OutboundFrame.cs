@@ -26,6 +26,9 @@ internal sealed class OutboundFrame : IBufferWriter<byte>
 
     public ReadOnlySpan<byte> Payload => _buffer.WrittenSpan;
 
+    /// <summary>Gets the size of the buffer the frame holds now.</summary>
+    public int Capacity => _buffer.Capacity;
+
     /// <summary>Gets the frame's size on the wire.</summary>
     public int WireLength => FrameHeader.Size + _buffer.WrittenCount;
 
