@@ -40,4 +40,7 @@ internal static partial class MessagingLog
 
     [LoggerMessage(411, LogLevel.Information, "Membership declared the peer at {Endpoint} down: aborting the connection to it")]
     public static partial void DroppingConnection(ILogger logger, string endpoint);
+
+    [LoggerMessage(412, LogLevel.Debug, "Closing a spare connection (two attempts to one peer both connected) failed")]
+    public static partial void SpareCloseFailed(ILogger logger, Exception exception);
 }

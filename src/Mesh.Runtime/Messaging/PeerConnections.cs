@@ -228,6 +228,19 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
         await connection.DisposeAsync().ConfigureAwait(false);
     }
 
+    private async Task CloseSpareAsync(FramedConnection connection)
+    {
+        try
+        {
+            await CloseAsync(connection).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // Closing a connection nobody uses can only fail with the connection; nothing waits for it.
+            MessagingLog.SpareCloseFailed(_logger, exception);
+        }
+    }
+
     private static EndPoint ParseEndpoint(string endpoint)
     {
         (string host, int port) = HostPort.Parse(endpoint, nameof(endpoint), allowPortZero: false);
@@ -352,7 +365,8 @@ internal sealed class PeerConnections : IPeerNetwork, IFrameHandler, IAsyncDispo
 
             if (kept is not null)
             {
-                await CloseAsync(connection).ConfigureAwait(false);
+                // Its callers need not wait for the spare connection's graceful close.
+                _ = CloseSpareAsync(connection);
                 return kept;
             }
 
