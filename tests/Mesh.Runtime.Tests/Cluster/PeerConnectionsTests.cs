@@ -38,7 +38,7 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
     {
         (PeerConnections server, string endpoint) = await ListenAsync("server", 7);
 
-        NodeStats[] answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => NodeStats.RequestAsync(_client, endpoint, Timeout, CancellationToken.None).AsTask())).Within();
+        NodeStats[] answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Ask(_client, endpoint))).Within();
 
         Assert.All(answers, a => Assert.Equal(7, a.Activations));
         Assert.Equal(1, server.InboundConnections);
@@ -53,8 +53,8 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
         // A backoff long enough that the second call surely falls inside it, even on a loaded machine.
         PeerConnections client = Start("patient", backoff: TimeSpan.FromSeconds(3));
 
-        await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
-        TransportException fast = await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
+        await Assert.ThrowsAnyAsync<TransportException>(() => Ask(client, endpoint)).Within();
+        TransportException fast = await Assert.ThrowsAnyAsync<TransportException>(() => Ask(client, endpoint)).Within();
         Assert.Contains("could not be reached recently", fast.Message, StringComparison.Ordinal);
 
         PeerConnections server = Start("late", backoff: null, activations: 3);
@@ -67,7 +67,7 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
     public async Task A_peer_that_restarts_on_its_endpoint_is_reconnected_on_the_next_call()
     {
         (PeerConnections first, string endpoint) = await ListenAsync("first", 1);
-        Assert.Equal(1, (await NodeStats.RequestAsync(_client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+        Assert.Equal(1, (await Ask(_client, endpoint).Within()).Activations);
 
         await first.DisposeAsync();
         PeerConnections second = Start("second", backoff: null, activations: 2);
@@ -83,7 +83,7 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
         (PeerConnections server, string endpoint) = await ListenAsync("server", 5);
         var unanswered = new UnansweredHandler();
         server.Register(ClusterService.Call, unanswered);
-        Assert.Equal(5, (await NodeStats.RequestAsync(_client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+        Assert.Equal(5, (await Ask(_client, endpoint).Within()).Activations);
         Task<FramePayload> waiting = _client.RequestAsync(endpoint, ClusterService.Call, ReadOnlyMemory<byte>.Empty, Timeout, CancellationToken.None).AsTask();
         await unanswered.Received.Task.Within();
 
@@ -91,7 +91,7 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
 
         // Well within the request's 30 s timeout: the abort, not the timeout, ended it.
         await Assert.ThrowsAsync<ConnectionClosedException>(() => waiting).Within(10);
-        Assert.Equal(5, (await NodeStats.RequestAsync(_client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+        Assert.Equal(5, (await Ask(_client, endpoint).Within()).Activations);
     }
 
     [Fact]
@@ -100,14 +100,14 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
         var endPoint = new IPEndPoint(IPAddress.Loopback, 40_002);
         string endpoint = HostPort.Format(endPoint);
         PeerConnections client = Start("patient", backoff: TimeSpan.FromMinutes(5));
-        await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
+        await Assert.ThrowsAnyAsync<TransportException>(() => Ask(client, endpoint)).Within();
         PeerConnections server = Start("back", backoff: null, activations: 4);
         await server.ListenAsync(endPoint, CancellationToken.None);
-        await Assert.ThrowsAnyAsync<TransportException>(() => NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask()).Within();
+        await Assert.ThrowsAnyAsync<TransportException>(() => Ask(client, endpoint)).Within();
 
         client.OnMemberChanged(endpoint, MembershipChangeKind.Up);
 
-        Assert.Equal(4, (await NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+        Assert.Equal(4, (await Ask(client, endpoint).Within()).Activations);
     }
 
     [Fact]
@@ -117,19 +117,19 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
         var transport = new HeldTransport(new InMemoryTransport("held", _network));
         PeerConnections client = Start(transport, backoff: TimeSpan.FromMinutes(5), connectTimeout: TimeSpan.FromMinutes(5));
         transport.HoldNext();
-        Task<NodeStats> stuck = NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask();
+        Task<NodeStats> stuck = Ask(client, endpoint);
         await transport.Held.Task.Within();
 
         client.OnMemberChanged(endpoint, MembershipChangeKind.Up);
 
-        Assert.Equal(6, (await NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+        Assert.Equal(6, (await Ask(client, endpoint).Within()).Activations);
         Assert.False(stuck.IsCompleted);
 
         // The attempt set aside connects after all: its caller is answered, and one of the two connections is closed.
         transport.Release();
         Assert.Equal(6, (await stuck.Within()).Activations);
         Assert.True(await WaitUntilAsync(() => server.InboundConnections == 1), $"{server.InboundConnections} connections stayed open.");
-        Assert.Equal(6, (await NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask().Within()).Activations);
+        Assert.Equal(6, (await Ask(client, endpoint).Within()).Activations);
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
         {
             try
             {
-                if ((await NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None)).Activations == expected)
+                if ((await Ask(client, endpoint)).Activations == expected)
                 {
                     return true;
                 }
@@ -163,6 +163,10 @@ public sealed class PeerConnectionsTests : IAsyncLifetime
 
         return false;
     }
+
+    /// <summary>Asks the peer at <paramref name="endpoint"/> for its stats, within the test's request timeout.</summary>
+    private static Task<NodeStats> Ask(PeerConnections client, string endpoint) =>
+        NodeStats.RequestAsync(client, endpoint, Timeout, CancellationToken.None).AsTask();
 
     /// <summary>Checks <paramref name="condition"/> every 20 ms, at most 500 times.</summary>
     private static async Task<bool> WaitUntilAsync(Func<bool> condition)

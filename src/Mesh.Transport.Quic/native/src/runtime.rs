@@ -7,7 +7,7 @@ use crate::error::{Error, Result, Status};
 static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
 /// Overrides the number of worker threads (1 to 64), for tuning and measurement.
-pub const WORKER_THREADS_VARIABLE: &str = "MESH_QUIC_WORKER_THREADS";
+const WORKER_THREADS_VARIABLE: &str = "MESH_QUIC_WORKER_THREADS";
 
 /// Worker threads: half the cores, at least one and at most four, unless `MESH_QUIC_WORKER_THREADS` says otherwise.
 /// Each connection's work runs on one task at a time, so more workers only help with many busy connections, while
