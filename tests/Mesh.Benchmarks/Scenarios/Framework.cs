@@ -67,20 +67,6 @@ internal abstract class Framework : IAsyncDisposable
     /// <summary>Resolves the counter <paramref name="id"/> once, for a caller that keeps the reference.</summary>
     public abstract HeldActor Hold(string id);
 
-    /// <summary>Gets the processor time this process and the framework's node processes have used so far: what a
-    /// scenario's calls cost in CPU, which the machine's swings in speed (steal time, shared cores) move much less than
-    /// they move throughput.</summary>
-    public TimeSpan ProcessorTime()
-    {
-        TimeSpan total = Environment.CpuUsage.TotalTime;
-        foreach (NodeProcess node in _remoteNodes)
-        {
-            total += node.ProcessorTime;
-        }
-
-        return total;
-    }
-
     /// <summary>Gets the number of live activations of the node (for Orleans, including its own system grains).</summary>
     public abstract ValueTask<int> CountActivationsAsync();
 

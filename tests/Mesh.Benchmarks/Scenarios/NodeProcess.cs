@@ -23,17 +23,6 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     public string Description { get; }
 
-    /// <summary>Gets the processor time the node has used so far (user and kernel, all threads; the kernel counts it in
-    /// clock ticks of 10 ms).</summary>
-    public TimeSpan ProcessorTime
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.TotalProcessorTime;
-        }
-    }
-
     /// <summary>Starts <c>node <paramref name="arguments"/></c> and waits until it is serving.</summary>
     public static async Task<NodeProcess> StartAsync(params string[] arguments)
     {

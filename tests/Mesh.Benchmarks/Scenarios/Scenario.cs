@@ -70,15 +70,6 @@ internal abstract class Scenario
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    /// <summary>The figure every throughput scenario reports beside its rate: processor time of all the framework's
-    /// processes during the measured calls, per call (or activation).</summary>
-    protected static ScenarioMetric CpuPer(string operation) => new($"CPU/{operation}", "µs", HigherIsBetter: false);
-
-    /// <summary>Microseconds of processor time the framework's processes used since <paramref name="before"/> (a
-    /// <see cref="Framework.ProcessorTime"/>), per operation.</summary>
-    protected static double CpuMicroseconds(Framework framework, TimeSpan before, long operations)
-        => (framework.ProcessorTime() - before).TotalMicroseconds / operations;
-
     protected static void Expect(string what, long expected, long actual)
     {
         if (expected != actual)
@@ -139,19 +130,17 @@ internal sealed class ActivationsScenario : Scenario
 
     public override string Describe(ScenarioSettings settings) => $"Activations: {settings.Scaled(Count):N0} new ids, concurrency {Concurrency}";
 
-    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("activations/s", "activations/s", HigherIsBetter: true), CpuPer("activation")];
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("activations/s", "activations/s", HigherIsBetter: true)];
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
         await ActivateAsync(framework, Ids("warm", run, settings.Scaled(1_000)), Concurrency).ConfigureAwait(false);
         string[] ids = Ids("act", run, settings.Scaled(Count));
         int before = await framework.CountActivationsAsync().ConfigureAwait(false);
-        TimeSpan cpu = framework.ProcessorTime();
         double seconds = await ActivateAsync(framework, ids, Concurrency).ConfigureAwait(false);
-        double cpuPerActivation = CpuMicroseconds(framework, cpu, ids.Length);
         int after = await framework.CountActivationsAsync().ConfigureAwait(false);
         Expect("new activations", ids.Length, after - before);
-        return new Dictionary<string, double> { ["activations/s"] = ids.Length / seconds, ["CPU/activation"] = cpuPerActivation };
+        return new Dictionary<string, double> { ["activations/s"] = ids.Length / seconds };
     }
 }
 
@@ -167,7 +156,7 @@ internal sealed class HotActorScenario : Scenario
 
     public override string Describe(ScenarioSettings settings) => $"Hot actor: {settings.Scaled(Count):N0} calls on one id, concurrency {Concurrency}";
 
-    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true), CpuPer("call")];
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
@@ -177,7 +166,6 @@ internal sealed class HotActorScenario : Scenario
         await RunConcurrentAsync(warmUp, Concurrency, async _ => await hot.IncrementAsync().ConfigureAwait(false)).ConfigureAwait(false);
 
         int highest = 0;
-        TimeSpan cpu = framework.ProcessorTime();
         double seconds = await RunConcurrentAsync(calls, Concurrency, async _ =>
         {
             int value = await hot.IncrementAsync().ConfigureAwait(false);
@@ -186,10 +174,9 @@ internal sealed class HotActorScenario : Scenario
             {
             }
         }).ConfigureAwait(false);
-        double cpuPerCall = CpuMicroseconds(framework, cpu, calls);
         Expect("highest value a call saw", warmUp + calls, highest);
         Expect("final value", warmUp + calls, await hot.IncrementAsync(0).ConfigureAwait(false));
-        return new Dictionary<string, double> { ["calls/s"] = calls / seconds, ["CPU/call"] = cpuPerCall };
+        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
     }
 }
 
@@ -208,7 +195,7 @@ internal sealed class SpreadScenario : Scenario
     public override string Describe(ScenarioSettings settings)
         => $"Spread: {settings.Scaled(Count):N0} calls across 3 actor types x {IdsPerKind} ids, concurrency {Concurrency}";
 
-    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true), CpuPer("call")];
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
@@ -219,10 +206,8 @@ internal sealed class SpreadScenario : Scenario
         await RunConcurrentAsync(ids.Length * s_kinds.Length, Concurrency, async i =>
             await framework.IncrementAsync(s_kinds[i % s_kinds.Length], ids[i / s_kinds.Length], 0).ConfigureAwait(false)).ConfigureAwait(false);
 
-        TimeSpan cpu = framework.ProcessorTime();
         double seconds = await RunConcurrentAsync(calls, Concurrency, async i =>
             await framework.IncrementAsync(s_kinds[i % s_kinds.Length], ids[(i / s_kinds.Length) % IdsPerKind]).ConfigureAwait(false)).ConfigureAwait(false);
-        double cpuPerCall = CpuMicroseconds(framework, cpu, calls);
 
         long total = 0;
         for (int k = 0; k < s_kinds.Length; k++)
@@ -233,7 +218,7 @@ internal sealed class SpreadScenario : Scenario
         }
 
         Expect("sum of all actors", calls, total);
-        return new Dictionary<string, double> { ["calls/s"] = calls / seconds, ["CPU/call"] = cpuPerCall };
+        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
     }
 }
 
@@ -251,7 +236,7 @@ internal sealed class MixedScenario : Scenario
     public override string Describe(ScenarioSettings settings)
         => $"Mixed: {settings.Scaled(Count):N0} calls over {settings.Scaled(IdCount):N0} ids in random order, concurrency {Concurrency}";
 
-    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true), CpuPer("call")];
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
@@ -267,17 +252,15 @@ internal sealed class MixedScenario : Scenario
             expected[order[i]]++;
         }
 
-        TimeSpan cpu = framework.ProcessorTime();
         double seconds = await RunConcurrentAsync(calls, Concurrency, async i =>
             await framework.IncrementAsync(ActorKind.Counter, ids[order[i]]).ConfigureAwait(false)).ConfigureAwait(false);
-        double cpuPerCall = CpuMicroseconds(framework, cpu, calls);
 
         for (int i = 0; i < ids.Length; i++)
         {
             Expect($"value of {ids[i]}", expected[i], await framework.IncrementAsync(ActorKind.Counter, ids[i], 0).ConfigureAwait(false));
         }
 
-        return new Dictionary<string, double> { ["calls/s"] = calls / seconds, ["CPU/call"] = cpuPerCall };
+        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
     }
 }
 
@@ -397,7 +380,7 @@ internal sealed class SustainedScenario : Scenario
 
     public override string Describe(ScenarioSettings settings) => $"Sustained: {Callers} callers for {settings.Duration.TotalSeconds:0.##} s";
 
-    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true), CpuPer("call")];
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
@@ -416,11 +399,9 @@ internal sealed class SustainedScenario : Scenario
             warm += await actor.IncrementAsync(0).ConfigureAwait(false);
         }
 
-        TimeSpan cpu = framework.ProcessorTime();
         long start = Stopwatch.GetTimestamp();
         long calls = await CallForAsync(actors, settings.Duration).ConfigureAwait(false);
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        double cpuPerCall = CpuMicroseconds(framework, cpu, calls);
 
         long total = 0;
         foreach (HeldActor actor in actors)
@@ -429,7 +410,7 @@ internal sealed class SustainedScenario : Scenario
         }
 
         Expect("calls counted by the actors", calls, total - warm);
-        return new Dictionary<string, double> { ["calls/s"] = calls / seconds, ["CPU/call"] = cpuPerCall };
+        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
     }
 
     /// <summary>Each caller calls its actor until the deadline (checked every 64 calls); returns the calls made.</summary>

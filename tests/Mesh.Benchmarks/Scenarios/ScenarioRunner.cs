@@ -152,7 +152,7 @@ internal static class ScenarioRunner
             }
         }
 
-        output.WriteLine("Mesh/Orleans above 1 is better for throughput; below 1 is better for latency, CPU per operation and memory.");
+        output.WriteLine("Mesh/Orleans above 1 is better for throughput; below 1 is better for latency and memory.");
     }
 
     public static string Format(ScenarioMetric metric, double value)
