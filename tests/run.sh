@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the repository on a fresh Debian 12 machine with the .NET 10 SDK:
-# installs the system packages the build needs, builds with zero warnings, runs all test projects,
-# the benchmark runner in --smoke mode, the packed-package test and the Native AOT test.
+# installs the system packages the build needs, builds with zero warnings, runs the native QUIC library's cargo tests,
+# all test projects, the benchmark runner in --smoke mode, the packed-package test and the Native AOT test.
 #   bash tests/run.sh            everything
 #   bash tests/run.sh --quick    skip the packed-package and Native AOT tests
 set -euo pipefail
@@ -58,6 +58,9 @@ if ! grep -q ' 0 Warning(s)' "$build_log"; then
   echo "The build printed warnings." >&2
   exit 1
 fi
+
+step "Native QUIC library tests (cargo test: the C ABI, the datagram size on loopback)"
+(cd src/Mesh.Transport.Quic/native && cargo test --release --locked --offline --config obj/cargo-config.toml)
 
 step "Unit, integration and generator tests"
 dotnet test Mesh.Sdk.sln -c Release --no-build --nologo --logger "console;verbosity=normal"

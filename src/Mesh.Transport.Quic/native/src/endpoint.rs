@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use crate::config::{EndpointSetup, Settings};
+use crate::config::{self, EndpointSetup, Settings};
 use crate::connection::ConnectionHandle;
 use crate::counters::{self, Live};
 use crate::error::{classify_connection_error, Error, Result, Status};
@@ -37,7 +37,7 @@ impl EndpointHandle {
         let socket = std::net::UdpSocket::bind(setup.bind).map_err(|e| Error::new(Status::Io, format!("bind {}: {e}", setup.bind)))?;
         enlarge_buffers(&socket);
         let accepts = setup.server.is_some();
-        let endpoint = quinn::Endpoint::new(quinn::EndpointConfig::default(), setup.server, socket, Arc::new(quinn::TokioRuntime))
+        let endpoint = quinn::Endpoint::new(config::endpoint_config(), setup.server, socket, Arc::new(quinn::TokioRuntime))
             .map_err(|e| Error::new(Status::Io, format!("endpoint on {}: {e}", setup.bind)))?;
         let sink = Arc::new(Sink::new(setup.callback, setup.context));
         let (stop_tx, stop_rx) = oneshot::channel();

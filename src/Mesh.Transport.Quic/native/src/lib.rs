@@ -21,6 +21,9 @@ mod runtime;
 mod stream;
 mod verify;
 
+#[cfg(test)]
+mod datagram_tests;
+
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -7,7 +7,11 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use mesh_quic::*;
-use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
+
+#[path = "support/setup.rs"]
+mod setup;
+
+use setup::{bytes, config, pki, Pki};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -38,48 +42,8 @@ fn wait_for(kind: EventKind) -> (i32, u64, usize) {
     }
 }
 
-fn bytes(data: &[u8]) -> MeshQuicBytes {
-    MeshQuicBytes { ptr: data.as_ptr(), len: data.len() }
-}
-
-struct Pki {
-    ca_pem: String,
-    node_pem: String,
-    node_key_pem: String,
-}
-
-fn pki() -> Pki {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let node_key = KeyPair::generate().unwrap();
-    let mut node_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    node_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
-    let node = node_params.signed_by(&node_key, &issuer).unwrap();
-    Pki { ca_pem: ca.pem(), node_pem: node.pem(), node_key_pem: node_key.serialize_pem() }
-}
-
 fn endpoint(pki: &Pki, accept: bool) -> *mut EndpointHandle {
-    let config = MeshQuicConfig {
-        size: std::mem::size_of::<MeshQuicConfig>() as u32,
-        flags: if accept { FLAG_ACCEPT_INCOMING } else { 0 },
-        bind_address: bytes(b"127.0.0.1:0"),
-        cert_chain: bytes(pki.node_pem.as_bytes()),
-        private_key: bytes(pki.node_key_pem.as_bytes()),
-        trusted_ca: bytes(pki.ca_pem.as_bytes()),
-        alpn: bytes(b"mesh/1"),
-        idle_timeout_ms: 0,
-        keep_alive_interval_ms: 0,
-        max_send_batch_bytes: 0,
-        max_bidi_streams: 0,
-        stream_receive_window: 0,
-        receive_batch_chunks: 0,
-        callback: Some(on_events),
-        context: ptr::null_mut(),
-        pinned_sha256: bytes(b""),
-    };
+    let config = config(pki, accept, 0, on_events);
     let mut out = ptr::null_mut();
     let status = unsafe { mesh_quic_endpoint_create(&config, &mut out) };
     assert_eq!(status, Status::Ok as i32, "{}", last_error());
