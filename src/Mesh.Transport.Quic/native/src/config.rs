@@ -27,13 +27,14 @@ pub const DEFAULT_RECEIVE_BATCH_CHUNKS: u32 = 64;
 ///
 /// quinn's default, 1,452 bytes, suits Ethernet. Loopback and jumbo-frame links carry larger datagrams, and fewer,
 /// larger packets mean less work per message (packet headers, encryption, acknowledgements, loss tracking): on
-/// loopback, 8 concurrent senders went from 68–72 % to 79–87 % of TCP's throughput with 64-byte messages and from
-/// 53–62 % to 78–84 % with 1 KiB ones (docs/benchmarks.md, "Larger datagrams"). Where the path's MTU is smaller, the
+/// loopback, 8 concurrent senders went from 62–65 % to 78–80 % of TCP's throughput with 64-byte messages and from
+/// 52–63 % to 74–79 % with 1 KiB ones, build against build (docs/benchmarks.md, "Larger datagrams"). Where the path's MTU is smaller, the
 /// discovery settles lower; its probes that do not fit fail without harm.
 ///
 /// Not higher: quinn hands up to `QUINN_MAX_TRANSMIT_SEGMENTS` datagrams to one GSO `sendmsg`, Linux refuses a send
 /// of more than 65,507 bytes with EMSGSIZE, and quinn-udp drops a send that fails with EMSGSIZE as if it were a
-/// failed MTU probe. With 7,000 bytes every full batch was lost that way and connections stalled until they timed out.
+/// failed MTU probe. With 7,000 bytes a bulk transfer lost a quarter of its packets that way, and benchmark
+/// connections stalled until a request timed out.
 pub const MAX_UDP_PAYLOAD_SIZE: u16 = 6_144;
 
 /// Datagrams quinn 0.11 puts into one transmit at most (its private `MAX_TRANSMIT_SEGMENTS`).
