@@ -25,6 +25,9 @@ const WINDOW: u32 = 96 * 1024;
 
 const TRANSFER_BYTES: usize = 8 * 1024 * 1024;
 
+/// Where MTU discovery may stop: within its minimum change (quinn's default, 20 bytes) of the upper bound.
+const DISCOVERED_MTU: u16 = MAX_UDP_PAYLOAD_SIZE - 20;
+
 unsafe extern "C" fn ignore_events(_context: *mut c_void, _events: *const MeshQuicEvent, _count: usize) -> i32 {
     0
 }
@@ -51,7 +54,7 @@ fn loopback_paths_reach_the_largest_datagram_and_full_batches_of_it_arrive() {
             .unwrap_or_else(|_| panic!("{TRANSFER_BYTES} bytes not echoed within {DEADLINE:?}: datagrams were dropped"))
     });
     assert!(
-        stats.path.current_mtu >= MAX_UDP_PAYLOAD_SIZE - 20,
+        stats.path.current_mtu >= DISCOVERED_MTU,
         "MTU discovery stopped at {} bytes, not near {MAX_UDP_PAYLOAD_SIZE}",
         stats.path.current_mtu
     );
@@ -76,7 +79,7 @@ async fn transfer(server_setup: &EndpointSetup, client_setup: &EndpointSetup) ->
     let connection = client.connect_with(client_setup.client.clone(), address, "localhost").expect("connect").await.expect("handshake");
     // Discovery probes go out while the connection is otherwise idle; wait (bounded by DEADLINE) until it is done.
     let started = Instant::now();
-    while connection.stats().path.current_mtu < MAX_UDP_PAYLOAD_SIZE - 20 && started.elapsed() < DEADLINE / 2 {
+    while connection.stats().path.current_mtu < DISCOVERED_MTU && started.elapsed() < DEADLINE / 2 {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 
