@@ -283,7 +283,7 @@ public static class Smoke
     private static async Task MultiNodeScenarioRunnerAsync()
     {
         string output = Path.Combine(Path.GetTempPath(), $"Mesh.Benchmarks.Smoke.Scenarios3.{Environment.ProcessId}");
-        var options = new ScenarioOptions { Scale = 0.002, Runs = 1, WarmupRuns = 0, Duration = TimeSpan.FromMilliseconds(250), OutputDirectory = output, Nodes = 3 };
+        var options = new ScenarioOptions { Scale = 0.002, Runs = 1, WarmupRuns = 0, Duration = TimeSpan.FromMilliseconds(250), NodeWarmup = TimeSpan.FromMilliseconds(100), OutputDirectory = output, Nodes = 3 };
         IReadOnlyList<ScenarioOutcome> outcomes = await ScenarioRunner.RunAsync(options, Console.Out);
         ScenarioRunner.PrintSummary(outcomes, options, Console.Out);
         foreach (ScenarioOutcome outcome in outcomes)

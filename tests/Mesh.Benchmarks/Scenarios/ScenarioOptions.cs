@@ -14,6 +14,8 @@ internal sealed record ScenarioOptions
           --warmup <n>        unmeasured runs per scenario and framework before those (default 1), so the measured
                               runs see steady-state code (tier-1 JIT) rather than a run that is mostly compiling
           --duration <s>      seconds of scenario 7 (default 10)
+          --node-warmup <s>   with --nodes > 1: seconds of calls that bring each run's new serving node processes to
+                              steady state before it is measured (default 2; 0 measures them cold)
           --nodes <n>         nodes per framework (default 1; with n > 1, n - 1 serving node processes on loopback and this process calling them)
           --transport <name>  quic (default) or tcp: how Mesh nodes talk to each other with --nodes > 1
           --out <dir>         where scenarios.json and benchmarks-throughput.svg go (default BenchmarkDotNet.Artifacts/scenarios)
@@ -31,6 +33,10 @@ internal sealed record ScenarioOptions
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
     public int Nodes { get; init; } = 1;
+
+    /// <summary>Gets how long each multi-node run warms its new serving node processes before measuring (see
+    /// <see cref="NodeWarmup"/>).</summary>
+    public TimeSpan NodeWarmup { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Gets how Mesh nodes talk to each other in a multi-node run.</summary>
     public MeshTransport Transport { get; init; } = MeshTransport.Quic;
@@ -83,6 +89,9 @@ internal sealed record ScenarioOptions
                     break;
                 case "--duration" when double.TryParse(value, CultureInfo.InvariantCulture, out double seconds) && seconds is > 0 and <= 3600:
                     options = options with { Duration = TimeSpan.FromSeconds(seconds) };
+                    break;
+                case "--node-warmup" when double.TryParse(value, CultureInfo.InvariantCulture, out double warmSeconds) && warmSeconds is >= 0 and <= 600:
+                    options = options with { NodeWarmup = TimeSpan.FromSeconds(warmSeconds) };
                     break;
                 case "--nodes" when int.TryParse(value, CultureInfo.InvariantCulture, out int nodes) && nodes >= 1:
                     options = options with { Nodes = nodes };

@@ -39,6 +39,7 @@ internal static class ScenarioReport
             json.WriteNumber("scale", options.Scale);
             json.WriteNumber("runs", options.Runs);
             json.WriteNumber("warmupRuns", options.WarmupRuns);
+            json.WriteNumber("nodeWarmupSeconds", options.Nodes > 1 ? options.NodeWarmup.TotalSeconds : 0);
             json.WriteNumber("durationSeconds", options.Duration.TotalSeconds);
             json.WriteStartArray("scenarios");
             foreach (ScenarioOutcome outcome in outcomes)

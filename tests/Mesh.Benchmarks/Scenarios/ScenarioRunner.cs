@@ -76,7 +76,8 @@ internal static class ScenarioRunner
         ScenarioSettings settings = options.Settings;
         string layout = options.Nodes == 1
             ? "Single node, in process."
-            : $"{options.Nodes} nodes on loopback: {options.Nodes - 1} serving node process(es) and this process as the caller (a Mesh node without capabilities, an Orleans client), so every call crosses nodes; Mesh nodes talk {(options.Transport == MeshTransport.Tcp ? "TCP" : "QUIC")} with mutual TLS.";
+            : $"{options.Nodes} nodes on loopback: {options.Nodes - 1} serving node process(es) and this process as the caller (a Mesh node without capabilities, an Orleans client), so every call crosses nodes; Mesh nodes talk {(options.Transport == MeshTransport.Tcp ? "TCP" : "QUIC")} with mutual TLS. " +
+              $"Every run starts new serving processes and warms them with {options.NodeWarmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of calls before it measures.";
         log.WriteLine($"{layout} Scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {options.Runs} run(s) per framework after {options.WarmupRuns} unmeasured warm-up run(s), " +
             $"{Machine.Describe()}.");
         var outcomes = new List<ScenarioOutcome>();
@@ -106,6 +107,11 @@ internal static class ScenarioRunner
                         Framework framework = await Framework.StartAsync(name, settings.Nodes, options.Transport).ConfigureAwait(false);
                         await using (framework.ConfigureAwait(false))
                         {
+                            if (settings.Nodes > 1 && options.NodeWarmup > TimeSpan.Zero)
+                            {
+                                await NodeWarmup.RunAsync(framework, options.NodeWarmup).ConfigureAwait(false);
+                            }
+
                             figures = await scenario.RunAsync(framework, settings, run).ConfigureAwait(false);
                         }
 
