@@ -77,7 +77,9 @@ internal static class ScenarioRunner
         string layout = options.Nodes == 1
             ? "Single node, in process."
             : $"{options.Nodes} nodes on loopback: {options.Nodes - 1} serving node process(es) and this process as the caller (a Mesh node without capabilities, an Orleans client), so every call crosses nodes; Mesh nodes talk {(options.Transport == MeshTransport.Tcp ? "TCP" : "QUIC")} with mutual TLS. " +
-              $"Every run starts new serving processes and warms them with {options.NodeWarmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of calls before it measures.";
+              (options.NodeWarmup > TimeSpan.Zero
+                  ? $"Every run starts new serving processes and warms them with {options.NodeWarmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of calls before it measures."
+                  : "Every run starts new serving processes and measures them cold (--node-warmup 0).");
         log.WriteLine($"{layout} Scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {options.Runs} run(s) per framework after {options.WarmupRuns} unmeasured warm-up run(s), " +
             $"{Machine.Describe()}.");
         var outcomes = new List<ScenarioOutcome>();
