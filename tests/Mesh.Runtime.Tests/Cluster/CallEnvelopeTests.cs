@@ -142,4 +142,36 @@ public sealed class KeyCacheTests
         string longKey = new('k', KeyCache.MaxCachedKeyBytes + 1);
         Assert.Equal(longKey, cache.Get(Encoding.UTF8.GetBytes(longKey)));
     }
+
+    [Fact]
+    public void Warm_keys_that_hash_to_the_same_set_stay_cached_together_and_a_key_too_many_takes_turns()
+    {
+        // Keys whose hashes pick the same set (the low bits of the hash, Slots / Ways sets).
+        const int Sets = KeyCache.Slots / KeyCache.Ways;
+        byte[][] sharing = [.. Enumerable.Range(0, 100_000)
+            .Select(i => Encoding.UTF8.GetBytes("actor-" + i))
+            .Where(b => (System.IO.Hashing.XxHash3.HashToUInt64(b) & (Sets - 1)) == 7)
+            .Take(KeyCache.Ways + 1)];
+        Assert.Equal(KeyCache.Ways + 1, sharing.Length);
+        var cache = new KeyCache();
+
+        string[] first = [.. sharing.Take(KeyCache.Ways).Select(b => cache.Get(b))];
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < KeyCache.Ways; i++)
+            {
+                // Decoded once: every later call gets the very same string, so a warm call allocates no key.
+                Assert.Same(first[i], cache.Get(sharing[i]));
+            }
+        }
+
+        // One more key in the full set replaces one of them, and every key still decodes as itself.
+        string extra = cache.Get(sharing[KeyCache.Ways]);
+        Assert.Equal(Encoding.UTF8.GetString(sharing[KeyCache.Ways]), extra);
+        Assert.Same(extra, cache.Get(sharing[KeyCache.Ways]));
+        for (int i = 0; i < KeyCache.Ways; i++)
+        {
+            Assert.Equal(first[i], cache.Get(sharing[i]));
+        }
+    }
 }
