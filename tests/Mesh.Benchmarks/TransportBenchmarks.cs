@@ -246,7 +246,7 @@ public abstract class TransportBenchmarkBase
     }
 
     /// <summary>A throw-away cluster CA and two node certificates (ECDSA P-256), made once per process.</summary>
-    private static class BenchmarkCertificates
+    internal static class BenchmarkCertificates
     {
         private static readonly Lazy<(TransportCredentials, TransportCredentials)> s_credentials = new(Make);
 
