@@ -22,7 +22,7 @@ public static class Smoke
     private static int s_checks;
 
     private static readonly Type[] s_benchmarks =
-        [typeof(WarmCallBenchmarks), typeof(ActivationBenchmarks), typeof(DispatchBenchmarks), typeof(ConcurrentCallsBenchmarks)];
+        [typeof(WarmCallBenchmarks), typeof(ActivationBenchmarks), typeof(DispatchBenchmarks), typeof(ConcurrentCallsBenchmarks), typeof(RemoteCallBenchmarks)];
 
     public static async Task<int> RunAsync()
     {
@@ -36,6 +36,8 @@ public static class Smoke
         await CheckAsync("dispatch, Orleans", failures, DispatchOrleansAsync);
         await CheckAsync("concurrent calls, Mesh", failures, ConcurrentMeshAsync);
         await CheckAsync("concurrent calls, Orleans", failures, ConcurrentOrleansAsync);
+        await CheckAsync("remote call, Mesh over memory", failures, () => RemoteCallMeshAsync("memory"));
+        await CheckAsync("remote call, Mesh over QUIC", failures, () => RemoteCallMeshAsync("quic"));
         Console.WriteLine($"Scenario checks took {clock.Elapsed.TotalSeconds:F1} s.");
         await CheckAsync("scenarios runner, every scenario on both frameworks", failures, ScenarioRunnerAsync);
         await CheckAsync("scenarios runner, 3 nodes (2 serving processes), both frameworks", failures, MultiNodeScenarioRunnerAsync);
@@ -94,6 +96,24 @@ public static class Smoke
         {
             failures.Add($"{name}: {exception.Message}");
             Console.WriteLine($"FAIL {name}: {exception}");
+        }
+    }
+
+    private static async Task RemoteCallMeshAsync(string transport)
+    {
+        var benchmark = new RemoteCallBenchmarks { Transport = transport };
+        await benchmark.SetupAsync();
+        try
+        {
+            // The set-up's call added 0; each invocation makes RemoteCallBenchmarks.Calls calls of +1 to the other node.
+            for (int invocation = 1; invocation <= 3; invocation++)
+            {
+                Expect("remote counter value", invocation * RemoteCallBenchmarks.Calls, await benchmark.Mesh());
+            }
+        }
+        finally
+        {
+            await benchmark.CleanupAsync();
         }
     }
 
