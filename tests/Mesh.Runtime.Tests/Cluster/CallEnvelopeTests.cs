@@ -174,4 +174,35 @@ public sealed class KeyCacheTests
             Assert.Equal(first[i], cache.Get(sharing[i]));
         }
     }
+
+    [Fact]
+    public async Task Threads_racing_to_replace_the_same_ways_always_get_their_own_key()
+    {
+        // 24 keys that all want the same set of 4 ways, read and replaced by 4 threads at once: every answer must be
+        // the key asked for, whichever entry a thread saw or overwrote.
+        const int Sets = KeyCache.Slots / KeyCache.Ways;
+        (byte[] Utf8, string Key)[] keys = [.. Enumerable.Range(0, 200_000)
+            .Select(i => "racer-" + i)
+            .Select(k => (Utf8: Encoding.UTF8.GetBytes(k), Key: k))
+            .Where(k => (System.IO.Hashing.XxHash3.HashToUInt64(k.Utf8) & (Sets - 1)) == 3)
+            .Take(24)];
+        Assert.Equal(24, keys.Length);
+        var cache = new KeyCache();
+        int wrong = 0;
+        Task[] threads = [.. Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            var random = new Random(t);
+            for (int i = 0; i < 50_000; i++)
+            {
+                (byte[] utf8, string key) = keys[random.Next(keys.Length)];
+                if (cache.Get(utf8) != key)
+                {
+                    Interlocked.Increment(ref wrong);
+                }
+            }
+        }))];
+
+        await Task.WhenAll(threads).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, wrong);
+    }
 }
