@@ -31,8 +31,10 @@ public sealed class RemoteCallAllocationTests(ITestOutputHelper output)
     public async Task A_warm_remote_call_allocates_nothing_per_call(string transport)
     {
         const int Calls = 5_000;
-        await using Pair pair = await Pair.StartAsync(transport);
-        IProbeActor actor = pair.Actor;
+        using var metrics = new TransportMetrics();
+        await using TestCluster cluster = await StartAsync(transport, metrics);
+        IProbeActor actor = cluster[0].Mesh.GetActor<IProbeActor>(TestCluster.KeyOwnedBy(cluster[0], cluster[1]));
+        Assert.Equal(1, await actor.AddAsync(1).AsTask().Within());
         async Task Batch()
         {
             for (int i = 0; i < Calls; i++)
@@ -58,8 +60,9 @@ public sealed class RemoteCallAllocationTests(ITestOutputHelper output)
         // continuations run on pool threads, the way a busy node runs.
         const int Callers = 32;
         const int CallsPerCaller = 500;
-        await using Pair pair = await Pair.StartAsync(transport);
-        IProbeActor[] actors = [.. Enumerable.Range(0, Callers).Select(_ => pair.Caller.Mesh.GetActor<IProbeActor>(TestCluster.KeyOwnedBy(pair.Caller, pair.Owner)))];
+        using var metrics = new TransportMetrics();
+        await using TestCluster cluster = await StartAsync(transport, metrics);
+        IProbeActor[] actors = [.. Enumerable.Range(0, Callers).Select(_ => cluster[0].Mesh.GetActor<IProbeActor>(TestCluster.KeyOwnedBy(cluster[0], cluster[1])))];
         async Task Loop(IProbeActor actor)
         {
             for (int i = 0; i < CallsPerCaller; i++)
@@ -82,51 +85,17 @@ public sealed class RemoteCallAllocationTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>A caller node and an owner node over one transport, and an actor the owner owns, called once.</summary>
-    private sealed class Pair : IAsyncDisposable
+    /// <summary>A caller node (0) and an owner node (1) over <paramref name="transport"/>.</summary>
+    private static Task<TestCluster> StartAsync(string transport, TransportMetrics metrics)
     {
-        private readonly TransportMetrics _metrics;
-
-        private Pair(ClusterNode caller, ClusterNode owner, TransportMetrics metrics, IProbeActor actor)
+        var network = new InMemoryNetwork();
+        X509Certificate2[] certificates = [TestCertificates.NodeA, TestCertificates.NodeB];
+        return TestCluster.StartAsync([["probe"], ["probe"]], i => transport switch
         {
-            Caller = caller;
-            Owner = owner;
-            _metrics = metrics;
-            Actor = actor;
-        }
-
-        public ClusterNode Caller { get; }
-
-        public ClusterNode Owner { get; }
-
-        public IProbeActor Actor { get; }
-
-        public static async Task<Pair> StartAsync(string transport)
-        {
-            var metrics = new TransportMetrics();
-            var network = new InMemoryNetwork();
-            ITransport Create(string node, X509Certificate2 certificate) => transport switch
-            {
-                "memory" => new InMemoryTransport(node, network),
-                "tcp" => new TcpTransport(TestCertificates.Credentials(certificate), metrics, NullLogger.Instance),
-                "quic" => new QuicTransport(TestCertificates.Credentials(certificate), metrics, NullLogger.Instance),
-                _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, "memory, tcp or quic"),
-            };
-
-            ClusterNode caller = await ClusterNode.StartAsync(["probe"], Create("caller", TestCertificates.NodeA));
-            ClusterNode owner = await ClusterNode.StartAsync(["probe"], Create("owner", TestCertificates.NodeB));
-            caller.See(caller.Member(), owner.Member());
-            owner.See(caller.Member(), owner.Member());
-            IProbeActor actor = caller.Mesh.GetActor<IProbeActor>(TestCluster.KeyOwnedBy(caller, owner));
-            Assert.Equal(1, await actor.AddAsync(1).AsTask().Within());
-            return new Pair(caller, owner, metrics, actor);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Caller.DisposeAsync();
-            await Owner.DisposeAsync();
-            _metrics.Dispose();
-        }
+            "memory" => new InMemoryTransport("node" + i, network),
+            "tcp" => new TcpTransport(TestCertificates.Credentials(certificates[i]), metrics, NullLogger.Instance),
+            "quic" => new QuicTransport(TestCertificates.Credentials(certificates[i]), metrics, NullLogger.Instance),
+            _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, "memory, tcp or quic"),
+        });
     }
 }

@@ -18,15 +18,21 @@ internal sealed class TestCluster : IAsyncDisposable
     public static Task<TestCluster> StartAsync(int count, Dictionary<string, string?>? configuration = null) =>
         StartAsync(Enumerable.Repeat<string[]>(["probe"], count).ToArray(), configuration);
 
-    public static async Task<TestCluster> StartAsync(string[][] capabilities, Dictionary<string, string?>? configuration = null)
+    public static Task<TestCluster> StartAsync(string[][] capabilities, Dictionary<string, string?>? configuration = null)
     {
         var network = new InMemoryNetwork();
+        return StartAsync(capabilities, i => new InMemoryTransport("node" + i, network), configuration);
+    }
+
+    /// <summary>Starts a node per entry of <paramref name="capabilities"/>, node <c>i</c> on <c>transport(i)</c>.</summary>
+    public static async Task<TestCluster> StartAsync(string[][] capabilities, Func<int, ITransport> transport, Dictionary<string, string?>? configuration = null)
+    {
         var nodes = new List<ClusterNode>();
         try
         {
             for (int i = 0; i < capabilities.Length; i++)
             {
-                nodes.Add(await ClusterNode.StartAsync(capabilities[i], new InMemoryTransport("node" + i, network), configuration));
+                nodes.Add(await ClusterNode.StartAsync(capabilities[i], transport(i), configuration));
             }
         }
         catch
