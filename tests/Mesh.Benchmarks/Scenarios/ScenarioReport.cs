@@ -71,7 +71,15 @@ internal static class ScenarioReport
                         json.WriteStartArray("runs");
                         foreach (IReadOnlyDictionary<string, double> run in outcome.Runs[framework])
                         {
-                            json.WriteNumberValue(run[metric.Name]);
+                            double value = run[metric.Name];
+                            if (double.IsFinite(value))
+                            {
+                                json.WriteNumberValue(value);
+                            }
+                            else
+                            {
+                                json.WriteNullValue();
+                            }
                         }
 
                         json.WriteEndArray();

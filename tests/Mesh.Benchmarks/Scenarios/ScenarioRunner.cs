@@ -164,7 +164,7 @@ internal static class ScenarioRunner
     }
 
     public static string Format(ScenarioMetric metric, double value)
-        => metric.Unit == "µs" ? value.ToString("F2", CultureInfo.InvariantCulture) : value.ToString("N0", CultureInfo.InvariantCulture);
+        => metric.Unit == "µs" || Math.Abs(value) < 100 ? value.ToString("F2", CultureInfo.InvariantCulture) : value.ToString("N0", CultureInfo.InvariantCulture);
 
     private static string Label(ScenarioMetric metric) => metric.Name == metric.Unit ? metric.Name : $"{metric.Name} ({metric.Unit})";
 
