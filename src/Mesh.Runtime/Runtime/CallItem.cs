@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 using Mesh.Infrastructure;
 
@@ -11,7 +12,7 @@ namespace Mesh.Runtime;
 /// it returns to the pool when both are done. A timed-out or cancelled call completes its caller at once, cancels the
 /// token the actor sees, and is skipped if it has not started.
 /// </summary>
-internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTaskSource<TResponse>
+internal sealed class CallItem<TRequest, TActor, TResponse> : TimedWorkItem, IValueTaskSource<TResponse>
     where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
     where TActor : class, IMeshActor
 {
@@ -19,7 +20,6 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
     private const int PoolLimit = 1024;
 
     private readonly Action _onPendingCompleted;
-    private readonly Timer _timer;
     private ManualResetValueTaskSourceCore<TResponse> _core;
     private CancellationTokenSource? _cts;
     private CancellationTokenRegistration _callerRegistration;
@@ -27,7 +27,9 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
     private TRequest _request;
     private Activation? _activation;
     private ValueTask<TResponse> _pending;
-    private long _deadline;
+    // Bit 0: the call has its answer (completed, timed out or cancelled); the other bits count the item's uses, so a
+    // timeout or cancellation that runs late, after the item was recycled, cannot complete the next use (it compares
+    // the whole value it read).
     private int _completed;
     private int _owners;
     private bool _inline;
@@ -37,7 +39,6 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
     {
         _core.RunContinuationsAsynchronously = true;
         _onPendingCompleted = OnPendingCompleted;
-        _timer = new Timer(static state => ((CallItem<TRequest, TActor, TResponse>)state!).OnTimeout(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     private CancellationToken Token => (_cts ??= new CancellationTokenSource()).Token;
@@ -104,7 +105,7 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
         // cancels it, so the actor sees the cancellation (the fence keeps the token's store ahead of the load).
         CancellationToken token = Token;
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _completed) != 0)
+        if (IsAnswered)
         {
             // Timed out or cancelled while queued: the caller has its answer already.
             Release();
@@ -290,9 +291,17 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
         }
     }
 
+    private bool IsAnswered => (Volatile.Read(ref _completed) & 1) != 0;
+
+    /// <summary>Takes the right to answer this use of the item; <see langword="false"/> when it was answered already.</summary>
+    private bool TryAnswer() => TryAnswer(Volatile.Read(ref _completed) & ~1);
+
+    /// <summary>Takes the right to answer the use whose unanswered state is <paramref name="unanswered"/>.</summary>
+    private bool TryAnswer(int unanswered) => Interlocked.CompareExchange(ref _completed, unanswered | 1, unanswered) == unanswered;
+
     private void Complete(TResponse? result, Exception? exception, bool wrap = true)
     {
-        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        if (!TryAnswer())
         {
             // Already answered by a timeout or cancellation.
             if (exception is not null && _oneWay is false && exception is not OperationCanceledException)
@@ -333,8 +342,7 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
 
     private void Arm(TimeSpan timeout)
     {
-        Volatile.Write(ref _deadline, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
-        _timer.Change(timeout, Timeout.InfiniteTimeSpan);
+        CallDeadlines.Arm(this, timeout);
         if (_callerToken.CanBeCanceled)
         {
             _callerRegistration = _callerToken.UnsafeRegister(static state => ((CallItem<TRequest, TActor, TResponse>)state!).OnCallerCanceled(), this);
@@ -343,59 +351,57 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
 
     private void Disarm()
     {
-        if (Volatile.Read(ref _deadline) != 0)
-        {
-            Volatile.Write(ref _deadline, 0);
-            _timer.Change(Timeout.Infinite, Timeout.Infinite);
-        }
-
+        CallDeadlines.Disarm(this);
         _callerRegistration.Unregister();
         _callerRegistration = default;
     }
 
-    private void OnTimeout()
+    /// <inheritdoc/>
+    internal override void OnDeadline()
     {
-        long deadline = Volatile.Read(ref _deadline);
-        if (deadline == 0 || Volatile.Read(ref _completed) != 0)
+        // Read the use first: everything read after it belongs to that use or a later one, and the answer below is taken
+        // only if the use is still the same and unanswered.
+        int state = Volatile.Read(ref _completed);
+        long deadline = Volatile.Read(ref Deadline);
+        Activation? activation = _activation;
+        if ((state & 1) != 0 || deadline == 0 || activation is null)
         {
-            // Disarmed: the call completed, or this is a late callback of an earlier use of this pooled item.
+            // Answered or disarmed meanwhile, or recycled.
             return;
         }
 
-        long remaining = deadline - Environment.TickCount64;
-        if (remaining > 0)
+        if (deadline > Stopwatch.GetTimestamp())
         {
-            // Early by the clocks' difference in resolution, or a late callback of an earlier use while this use is
-            // armed: either way, wait for this use's own deadline.
-            _timer.Change(remaining, Timeout.Infinite);
+            // A new use of this pooled item armed a later deadline after the sweep read the earlier one.
+            CallDeadlines.List(this);
             return;
         }
 
-        Activation activation = _activation!;
+        if (!TryAnswer(state))
+        {
+            return;
+        }
+
         activation.Runtime.Metrics.TimedOut();
         var timeout = new MeshTimeoutException(activation.Id, TRequest.MethodName, activation.Runtime.DefaultCallTimeout);
-        if (Interlocked.Exchange(ref _completed, 1) == 0)
+        CallDeadlines.Disarm(this);
+        _callerRegistration.Unregister();
+        _cts?.Cancel();
+        if (_oneWay)
         {
-            Volatile.Write(ref _deadline, 0);
-            _callerRegistration.Unregister();
-            _cts?.Cancel();
-            if (_oneWay)
-            {
-                activation.Runtime.Log.OneWayFailed(activation.Id, TRequest.MethodName, timeout);
-            }
-            else
-            {
-                _core.SetException(timeout);
-            }
+            activation.Runtime.Log.OneWayFailed(activation.Id, TRequest.MethodName, timeout);
+        }
+        else
+        {
+            _core.SetException(timeout);
         }
     }
 
     private void OnCallerCanceled()
     {
-        if (Interlocked.Exchange(ref _completed, 1) == 0)
+        if (TryAnswer())
         {
-            Volatile.Write(ref _deadline, 0);
-            _timer.Change(Timeout.Infinite, Timeout.Infinite);
+            CallDeadlines.Disarm(this);
             _cts?.Cancel();
             _core.SetException(new OperationCanceledException(_callerToken));
         }
@@ -416,10 +422,11 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
         _pending = default;
         _callerToken = default;
         _callerRegistration = default;
-        _completed = 0;
+        // The next use, unanswered.
+        _completed = (_completed & ~1) + 2;
         _inline = false;
         _oneWay = false;
-        _deadline = 0;
+        Deadline = 0;
         if (_cts is not null && !_cts.TryReset())
         {
             // Cancelled: the actor may still hold its token, so it is dropped rather than disposed (it owns no timer).
@@ -427,9 +434,7 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : WorkItem, IValueTa
         }
 
         _core.Reset();
-        if (!ThreadCachedPool<CallItem<TRequest, TActor, TResponse>>.TryReturn(this, PoolLimit))
-        {
-            _timer.Dispose();
-        }
+        // An item the pool does not keep may still be on the deadline sweep's list; the next sweep drops it.
+        ThreadCachedPool<CallItem<TRequest, TActor, TResponse>>.TryReturn(this, PoolLimit);
     }
 }
