@@ -20,6 +20,9 @@ public interface IProbeActor : IMeshActor
 
     ValueTask<int> HoldAsync(string gate);
 
+    /// <summary>Registers a callback on its token that throws, then waits for the gate ignoring cancellation.</summary>
+    Task<int> HoldWithThrowingCallbackAsync(string gate, CancellationToken ct);
+
     [OneWay]
     ValueTask AppendOneWayAsync(int value);
 
@@ -107,6 +110,15 @@ public sealed class ProbeActor : IProbeActor, IActorLifecycle
             throw;
         }
 
+        _probe.Record("left:" + gate);
+        return ++_value;
+    }
+
+    public async Task<int> HoldWithThrowingCallbackAsync(string gate, CancellationToken ct)
+    {
+        using CancellationTokenRegistration registration = ct.Register(() => throw new InvalidOperationException("a cancellation callback failed"));
+        _probe.Record("entered:" + gate);
+        await _probe.Gate(gate);
         _probe.Record("left:" + gate);
         return ++_value;
     }

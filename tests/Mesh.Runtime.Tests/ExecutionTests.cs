@@ -92,6 +92,22 @@ public sealed class ExecutionTests
     }
 
     [Fact]
+    public async Task A_timeout_answers_the_caller_even_when_a_callback_on_the_actors_token_throws()
+    {
+        await using TestNode node = await TestNode.StartAsync(["probe"], new() { ["Mesh:DefaultCallTimeout"] = "00:00:00.300" });
+        IProbeActor actor = node.Mesh.GetActor<IProbeActor>(TestNode.NewKey());
+        string gate = TestNode.NewKey();
+
+        await Assert.ThrowsAsync<MeshTimeoutException>(async () => await actor.HoldWithThrowingCallbackAsync(gate, default).Within());
+
+        // The node (and the process: the callback threw on the deadline sweep's thread) keeps serving.
+        node.Probe.Open(gate);
+        await node.Probe.WhenRecorded("left:" + gate).Within();
+        Assert.Equal(2, await actor.IncrementAsync());
+        Assert.Equal(1, node.Runtime.Metrics.Timeouts);
+    }
+
+    [Fact]
     public async Task A_call_that_times_out_while_queued_never_runs()
     {
         await using TestNode node = await TestNode.StartAsync(["probe"], new() { ["Mesh:DefaultCallTimeout"] = "00:00:00.300" });

@@ -120,6 +120,7 @@ internal static class CallDeadlines
         try
         {
             long now = Stopwatch.GetTimestamp();
+            Exception? failure = null;
             TimedWorkItem? item = Interlocked.Exchange(ref s_head, null);
             while (item is not null)
             {
@@ -131,7 +132,15 @@ internal static class CallDeadlines
                 {
                     if (deadline <= now)
                     {
-                        item.OnDeadline();
+                        try
+                        {
+                            item.OnDeadline();
+                        }
+                        catch (Exception exception)
+                        {
+                            // A bug: finish the sweep so no other call misses its deadline, then fail as any timer does.
+                            failure ??= exception;
+                        }
                     }
                     else
                     {
@@ -143,6 +152,10 @@ internal static class CallDeadlines
             }
 
             StopIfIdle();
+            if (failure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
         }
         finally
         {

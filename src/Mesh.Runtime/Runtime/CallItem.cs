@@ -386,7 +386,7 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : TimedWorkItem, IVa
         var timeout = new MeshTimeoutException(activation.Id, TRequest.MethodName, activation.Runtime.DefaultCallTimeout);
         CallDeadlines.Disarm(this);
         _callerRegistration.Unregister();
-        _cts?.Cancel();
+        CancelActor("timed out");
         if (_oneWay)
         {
             activation.Runtime.Log.OneWayFailed(activation.Id, TRequest.MethodName, timeout);
@@ -402,8 +402,26 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : TimedWorkItem, IVa
         if (TryAnswer())
         {
             CallDeadlines.Disarm(this);
-            _cts?.Cancel();
+            CancelActor("cancelled by its caller");
+
             _core.SetException(new OperationCanceledException(_callerToken));
+        }
+    }
+
+    /// <summary>Cancels the token the actor was given; a callback the actor registered on it that throws is logged, and
+    /// the caller still gets its answer.</summary>
+    private void CancelActor(string reason)
+    {
+        try
+        {
+            _cts?.Cancel();
+        }
+        catch (AggregateException exception)
+        {
+            if (_activation is { } activation)
+            {
+                activation.Runtime.Log.CancellationCallbackFailed(activation.Id, TRequest.MethodName, reason, exception);
+            }
         }
     }
 

@@ -35,4 +35,7 @@ internal sealed partial class MeshLog
 
     [LoggerMessage(7, LogLevel.Warning, "A MembershipChanged handler failed on {Kind} of {Node}")]
     public partial void MembershipHandlerFailed(MembershipChangeKind kind, string node, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Warning, "A callback on the cancellation token of {Method} on {Actor} threw when the call was {Reason}")]
+    public partial void CancellationCallbackFailed(ActorId actor, string method, string reason, Exception exception);
 }
