@@ -70,6 +70,27 @@ internal abstract class Scenario
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
+    /// <summary>The figures of a scenario of calls: its throughput first, then what a call cost the calling process (the
+    /// callers and, on one node, the whole runtime; see <see cref="CallCosts"/>).</summary>
+    protected static ScenarioMetric[] CallMetrics(string throughput) =>
+    [
+        new(throughput, throughput, HigherIsBetter: true),
+        new("caller CPU", "µs/call", HigherIsBetter: false),
+        new("pool work items", "per call", HigherIsBetter: false),
+    ];
+
+    /// <summary>Runs <paramref name="measured"/> and reports <paramref name="calls"/> per second with the costs of
+    /// <see cref="CallMetrics"/>.</summary>
+    protected static async Task<Dictionary<string, double>> MeasureCallsAsync(string throughput, long calls, Func<Task<double>> measured)
+    {
+        CallCosts before = CallCosts.Now();
+        double seconds = await measured().ConfigureAwait(false);
+        CallCosts after = CallCosts.Now();
+        var figures = new Dictionary<string, double> { [throughput] = calls / seconds };
+        after.AddPerCall(figures, before, calls);
+        return figures;
+    }
+
     protected static void Expect(string what, long expected, long actual)
     {
         if (expected != actual)
@@ -130,17 +151,17 @@ internal sealed class ActivationsScenario : Scenario
 
     public override string Describe(ScenarioSettings settings) => $"Activations: {settings.Scaled(Count):N0} new ids, concurrency {Concurrency}";
 
-    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("activations/s", "activations/s", HigherIsBetter: true)];
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = CallMetrics("activations/s");
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
         await ActivateAsync(framework, Ids("warm", run, settings.Scaled(1_000)), Concurrency).ConfigureAwait(false);
         string[] ids = Ids("act", run, settings.Scaled(Count));
         int before = await framework.CountActivationsAsync().ConfigureAwait(false);
-        double seconds = await ActivateAsync(framework, ids, Concurrency).ConfigureAwait(false);
+        Dictionary<string, double> figures = await MeasureCallsAsync("activations/s", ids.Length, () => ActivateAsync(framework, ids, Concurrency)).ConfigureAwait(false);
         int after = await framework.CountActivationsAsync().ConfigureAwait(false);
         Expect("new activations", ids.Length, after - before);
-        return new Dictionary<string, double> { ["activations/s"] = ids.Length / seconds };
+        return figures;
     }
 }
 
@@ -156,7 +177,7 @@ internal sealed class HotActorScenario : Scenario
 
     public override string Describe(ScenarioSettings settings) => $"Hot actor: {settings.Scaled(Count):N0} calls on one id, concurrency {Concurrency}";
 
-    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = CallMetrics("calls/s");
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
@@ -166,17 +187,17 @@ internal sealed class HotActorScenario : Scenario
         await RunConcurrentAsync(warmUp, Concurrency, async _ => await hot.IncrementAsync().ConfigureAwait(false)).ConfigureAwait(false);
 
         int highest = 0;
-        double seconds = await RunConcurrentAsync(calls, Concurrency, async _ =>
+        Dictionary<string, double> figures = await MeasureCallsAsync("calls/s", calls, () => RunConcurrentAsync(calls, Concurrency, async _ =>
         {
             int value = await hot.IncrementAsync().ConfigureAwait(false);
             int seen;
             while (value > (seen = Volatile.Read(ref highest)) && Interlocked.CompareExchange(ref highest, value, seen) != seen)
             {
             }
-        }).ConfigureAwait(false);
+        })).ConfigureAwait(false);
         Expect("highest value a call saw", warmUp + calls, highest);
         Expect("final value", warmUp + calls, await hot.IncrementAsync(0).ConfigureAwait(false));
-        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
+        return figures;
     }
 }
 
@@ -195,7 +216,7 @@ internal sealed class SpreadScenario : Scenario
     public override string Describe(ScenarioSettings settings)
         => $"Spread: {settings.Scaled(Count):N0} calls across 3 actor types x {IdsPerKind} ids, concurrency {Concurrency}";
 
-    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = CallMetrics("calls/s");
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
@@ -206,8 +227,8 @@ internal sealed class SpreadScenario : Scenario
         await RunConcurrentAsync(ids.Length * s_kinds.Length, Concurrency, async i =>
             await framework.IncrementAsync(s_kinds[i % s_kinds.Length], ids[i / s_kinds.Length], 0).ConfigureAwait(false)).ConfigureAwait(false);
 
-        double seconds = await RunConcurrentAsync(calls, Concurrency, async i =>
-            await framework.IncrementAsync(s_kinds[i % s_kinds.Length], ids[(i / s_kinds.Length) % IdsPerKind]).ConfigureAwait(false)).ConfigureAwait(false);
+        Dictionary<string, double> figures = await MeasureCallsAsync("calls/s", calls, () => RunConcurrentAsync(calls, Concurrency, async i =>
+            await framework.IncrementAsync(s_kinds[i % s_kinds.Length], ids[(i / s_kinds.Length) % IdsPerKind]).ConfigureAwait(false))).ConfigureAwait(false);
 
         long total = 0;
         for (int k = 0; k < s_kinds.Length; k++)
@@ -218,7 +239,7 @@ internal sealed class SpreadScenario : Scenario
         }
 
         Expect("sum of all actors", calls, total);
-        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
+        return figures;
     }
 }
 
@@ -236,7 +257,7 @@ internal sealed class MixedScenario : Scenario
     public override string Describe(ScenarioSettings settings)
         => $"Mixed: {settings.Scaled(Count):N0} calls over {settings.Scaled(IdCount):N0} ids in random order, concurrency {Concurrency}";
 
-    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("calls/s", "calls/s", HigherIsBetter: true)];
+    public override IReadOnlyList<ScenarioMetric> Metrics { get; } = CallMetrics("calls/s");
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
@@ -252,15 +273,15 @@ internal sealed class MixedScenario : Scenario
             expected[order[i]]++;
         }
 
-        double seconds = await RunConcurrentAsync(calls, Concurrency, async i =>
-            await framework.IncrementAsync(ActorKind.Counter, ids[order[i]]).ConfigureAwait(false)).ConfigureAwait(false);
+        Dictionary<string, double> figures = await MeasureCallsAsync("calls/s", calls, () => RunConcurrentAsync(calls, Concurrency, async i =>
+            await framework.IncrementAsync(ActorKind.Counter, ids[order[i]]).ConfigureAwait(false))).ConfigureAwait(false);
 
         for (int i = 0; i < ids.Length; i++)
         {
             Expect($"value of {ids[i]}", expected[i], await framework.IncrementAsync(ActorKind.Counter, ids[i], 0).ConfigureAwait(false));
         }
 
-        return new Dictionary<string, double> { ["calls/s"] = calls / seconds };
+        return figures;
     }
 }
 
@@ -420,13 +441,13 @@ internal sealed class SustainedScenario : Scenario
         }
 
         Expect("calls counted by the actors", calls, total - warm);
-        return new Dictionary<string, double>
+        var figures = new Dictionary<string, double>
         {
             ["calls/s"] = calls / seconds,
-            ["caller CPU"] = (after.ProcessCpu - before.ProcessCpu).TotalMicroseconds / calls,
             ["machine CPU"] = after.MachineCpu < TimeSpan.Zero || before.MachineCpu < TimeSpan.Zero ? double.NaN : (after.MachineCpu - before.MachineCpu).TotalMicroseconds / calls,
-            ["pool work items"] = (after.PoolWorkItems - before.PoolWorkItems) / (double)calls,
         };
+        after.AddPerCall(figures, before, calls);
+        return figures;
     }
 
     /// <summary>Each caller calls its actor until the deadline (checked every 64 calls); returns the calls made.</summary>
@@ -469,6 +490,15 @@ internal sealed class SustainedScenario : Scenario
 /// </summary>
 internal readonly record struct CallCosts(TimeSpan ProcessCpu, TimeSpan MachineCpu, long PoolWorkItems)
 {
+    /// <summary>Adds this process's CPU time and pool work items per call since <paramref name="before"/> to
+    /// <paramref name="figures"/> (the machine's is left out: <c>/proc/stat</c> counts in 10 ms ticks, too coarse for
+    /// the short scenarios).</summary>
+    public void AddPerCall(Dictionary<string, double> figures, CallCosts before, long calls)
+    {
+        figures["caller CPU"] = (ProcessCpu - before.ProcessCpu).TotalMicroseconds / calls;
+        figures["pool work items"] = (PoolWorkItems - before.PoolWorkItems) / (double)calls;
+    }
+
     public static CallCosts Now()
     {
         using var self = Process.GetCurrentProcess();
