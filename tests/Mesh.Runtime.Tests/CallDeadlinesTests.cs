@@ -109,6 +109,20 @@ public sealed class CallDeadlinesTests
     }
 
     [Fact]
+    public async Task A_timeout_too_long_to_count_never_expires()
+    {
+        var forever = new ProbeItem();
+        var witness = new ProbeItem();
+        CallDeadlines.Arm(forever, TimeSpan.MaxValue);
+        CallDeadlines.Arm(witness, TimeSpan.FromMilliseconds(50));
+
+        await witness.Fired.Task.WaitAsync(StepTimeout);
+        Assert.Equal(long.MaxValue, Volatile.Read(ref forever.Deadline));
+        Assert.Equal(0, forever.FiredCount);
+        CallDeadlines.Disarm(forever);
+    }
+
+    [Fact]
     public async Task The_timer_stops_when_nothing_is_listed_and_starts_again_for_the_next_arm()
     {
         var first = new ProbeItem();

@@ -5,7 +5,8 @@ namespace Mesh.Runtime;
 /// <summary>A mailbox item with a deadline that <see cref="CallDeadlines"/> enforces.</summary>
 internal abstract class TimedWorkItem : WorkItem
 {
-    /// <summary>When the item times out, a <see cref="Stopwatch.GetTimestamp"/> value; 0 while it has no deadline. Written by the item (<see cref="CallDeadlines.Arm"/>, <see cref="CallDeadlines.Disarm"/>), read by the
+    /// <summary>When the item times out, a <see cref="Stopwatch.GetTimestamp"/> value; 0 while it has no deadline.
+    /// Written by the item (<see cref="CallDeadlines.Arm"/>, <see cref="CallDeadlines.Disarm"/>), read by the
     /// sweep.</summary>
     internal long Deadline;
 
@@ -15,16 +16,16 @@ internal abstract class TimedWorkItem : WorkItem
     /// <summary>The next item on the sweep's list.</summary>
     internal TimedWorkItem? SweepNext;
 
-    /// <summary>Called by the sweep when <see cref="Deadline"/> has passed (compare with <see cref="Stopwatch.GetTimestamp"/>). The item decides, from its own state, whether
+    /// <summary>Called by the sweep when <see cref="Deadline"/> has passed. The item decides, from its own state, whether
     /// it still times out (it may have completed, or a new use of a pooled item may have armed a later deadline: then it
-    /// calls <see cref="CallDeadlines.Arm"/> again).</summary>
+    /// calls <see cref="CallDeadlines.List"/> again).</summary>
     internal abstract void OnDeadline();
 }
 
 /// <summary>
 /// The timeouts of calls that wait in a mailbox or run asynchronously: one process-wide timer sweeps, every
-/// <see cref="Resolution"/>, the items that have a deadline, instead of a <see cref="Timer"/> per call. Arming and
-/// disarming is a field write (and, for an item not yet on the list, one compare-and-swap to put it there): a
+/// <see cref="Resolution"/>, the items that have a deadline, instead of a <see cref="Timer"/> per call. Arming is a
+/// fenced write and disarming a plain one (and, for an item not yet on the list, arming pushes it there): a
 /// <see cref="Timer.Change(TimeSpan, TimeSpan)"/> takes a lock of the runtime's timer queues twice per call, which cost
 /// about a fifth of a queued local call with two threads contending (docs/benchmarks.md).
 /// </summary>
@@ -62,10 +63,14 @@ internal static class CallDeadlines
     /// <summary>Gives <paramref name="item"/> a deadline <paramref name="timeout"/> from now.</summary>
     public static void Arm(TimedWorkItem item, TimeSpan timeout)
     {
-        // A full fence: the sweep must see this deadline if it unlisted the item before the read below.
         // The precise clock: Environment.TickCount64 may lag by a scheduler tick, which would let a call time out early.
-        long ticks = Math.Max(1, (long)Math.Ceiling(timeout.TotalSeconds * Stopwatch.Frequency));
-        Interlocked.Exchange(ref item.Deadline, Stopwatch.GetTimestamp() + ticks);
+        // A timeout too long to count in timestamps (centuries) never expires.
+        long now = Stopwatch.GetTimestamp();
+        double ticks = Math.Max(1, Math.Ceiling(timeout.TotalSeconds * Stopwatch.Frequency));
+        long deadline = ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
+
+        // A full fence: the sweep must see this deadline if it unlisted the item before the read below.
+        Interlocked.Exchange(ref item.Deadline, deadline);
         List(item);
     }
 
