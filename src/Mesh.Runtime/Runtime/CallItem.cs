@@ -403,7 +403,6 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : TimedWorkItem, IVa
         {
             CallDeadlines.Disarm(this);
             CancelActor("cancelled by its caller");
-
             _core.SetException(new OperationCanceledException(_callerToken));
         }
     }

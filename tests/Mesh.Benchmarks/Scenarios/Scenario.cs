@@ -401,15 +401,10 @@ internal sealed class SustainedScenario : Scenario
 
     public override string Describe(ScenarioSettings settings) => $"Sustained: {Callers} callers for {settings.Duration.TotalSeconds:0.##} s";
 
-    /// <summary>Gets the figures: throughput first, then what each call cost, which is steadier than the throughput on
-    /// a shared machine and shows where a change saves work (see <see cref="CallCosts"/>).</summary>
+    /// <summary>Gets the figures of every call scenario and, as this one runs for seconds, the machine's CPU per call
+    /// (see <see cref="CallCosts"/>).</summary>
     public override IReadOnlyList<ScenarioMetric> Metrics { get; } =
-    [
-        new("calls/s", "calls/s", HigherIsBetter: true),
-        new("caller CPU", "µs/call", HigherIsBetter: false),
-        new("machine CPU", "µs/call", HigherIsBetter: false),
-        new("pool work items", "per call", HigherIsBetter: false),
-    ];
+        [.. CallMetrics("calls/s"), new("machine CPU", "µs/call", HigherIsBetter: false)];
 
     public override async Task<IReadOnlyDictionary<string, double>> RunAsync(Framework framework, ScenarioSettings settings, int run)
     {
@@ -428,11 +423,11 @@ internal sealed class SustainedScenario : Scenario
             warm += await actor.IncrementAsync(0).ConfigureAwait(false);
         }
 
-        CallCosts before = CallCosts.Now();
+        CallCosts before = CallCosts.Now(machine: true);
         long start = Stopwatch.GetTimestamp();
         long calls = await CallForAsync(actors, settings.Duration).ConfigureAwait(false);
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        CallCosts after = CallCosts.Now();
+        CallCosts after = CallCosts.Now(machine: true);
 
         long total = 0;
         foreach (HeldActor actor in actors)
@@ -441,11 +436,7 @@ internal sealed class SustainedScenario : Scenario
         }
 
         Expect("calls counted by the actors", calls, total - warm);
-        var figures = new Dictionary<string, double>
-        {
-            ["calls/s"] = calls / seconds,
-            ["machine CPU"] = after.MachineCpu < TimeSpan.Zero || before.MachineCpu < TimeSpan.Zero ? double.NaN : (after.MachineCpu - before.MachineCpu).TotalMicroseconds / calls,
-        };
+        var figures = new Dictionary<string, double> { ["calls/s"] = calls / seconds };
         after.AddPerCall(figures, before, calls);
         return figures;
     }
@@ -488,21 +479,27 @@ internal sealed class SustainedScenario : Scenario
 /// running counts too), and the thread-pool work items this process ran. Each pool work item can cost a thread a
 /// wake-up or a spin on a small machine, so fewer of them per call is how a hop saved shows.
 /// </summary>
-internal readonly record struct CallCosts(TimeSpan ProcessCpu, TimeSpan MachineCpu, long PoolWorkItems)
+internal readonly record struct CallCosts(TimeSpan ProcessCpu, TimeSpan? MachineCpu, long PoolWorkItems)
 {
     /// <summary>Adds this process's CPU time and pool work items per call since <paramref name="before"/> to
-    /// <paramref name="figures"/> (the machine's is left out: <c>/proc/stat</c> counts in 10 ms ticks, too coarse for
-    /// the short scenarios).</summary>
+    /// <paramref name="figures"/>, and the machine's CPU time when both readings took it (<c>NaN</c> where
+    /// <c>/proc/stat</c> could not be read).</summary>
     public void AddPerCall(Dictionary<string, double> figures, CallCosts before, long calls)
     {
         figures["caller CPU"] = (ProcessCpu - before.ProcessCpu).TotalMicroseconds / calls;
         figures["pool work items"] = (PoolWorkItems - before.PoolWorkItems) / (double)calls;
+        if (MachineCpu is { } machine && before.MachineCpu is { } machineBefore)
+        {
+            figures["machine CPU"] = machine < TimeSpan.Zero || machineBefore < TimeSpan.Zero ? double.NaN : (machine - machineBefore).TotalMicroseconds / calls;
+        }
     }
 
-    public static CallCosts Now()
+    /// <summary>Reads the counters; the machine's only with <paramref name="machine"/>: <c>/proc/stat</c> counts in
+    /// 10 ms ticks, too coarse for the short scenarios, so they do not pay for reading it.</summary>
+    public static CallCosts Now(bool machine = false)
     {
         using var self = Process.GetCurrentProcess();
-        return new CallCosts(self.TotalProcessorTime, MachineBusy(), ThreadPool.CompletedWorkItemCount);
+        return new CallCosts(self.TotalProcessorTime, machine ? MachineBusy() : null, ThreadPool.CompletedWorkItemCount);
     }
 
     /// <summary>Gets the processor time all processes have used since boot, or a negative time where
