@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Mesh.Infrastructure;
 using Mesh.Runtime;
@@ -12,11 +11,14 @@ namespace Mesh.Messaging;
 /// the frame), runs it as one turn through the contract's generated dispatcher, and writes the answer into the
 /// deferred response of the connection it came on. Pooled; it returns to the pool when the answer is sent.
 /// </summary>
-internal sealed class RemoteCallItem : WorkItem
+/// <remarks>
+/// The caller's deadline travels with the call. While the turn runs, <see cref="CallDeadlines"/> enforces it: at the
+/// deadline the token the actor was given is cancelled (the caller has stopped waiting by then). A call still queued at
+/// its deadline is answered without running.
+/// </remarks>
+internal sealed class RemoteCallItem : TimedWorkItem
 {
     private const int PoolLimit = 1024;
-    private static readonly ConcurrentQueue<RemoteCallItem> s_pool = new();
-    private static int s_pooled;
 
     private readonly Action _onPendingCompleted;
     private CallService? _service;
@@ -33,6 +35,9 @@ internal sealed class RemoteCallItem : WorkItem
     private Activation? _activation;
     private ValueTask _pending;
     private Activity? _activity;
+    // Bit 0: the deadline sweep has taken this use's token to cancel it; the other bits count the item's uses, so a sweep
+    // that runs late, after the item was recycled, cannot cancel the next use's token (it compares the whole value).
+    private int _use;
 
     private RemoteCallItem()
     {
@@ -43,11 +48,7 @@ internal sealed class RemoteCallItem : WorkItem
     /// <paramref name="activity"/>, the owner's span of the call (ended when the call is answered).</summary>
     public static RemoteCallItem Rent(CallService service, byte[] buffer, int length, int bodyOffset, uint methodId, ActorContract contract, ActorId id, DeferredResponse response, bool oneWay, long deadline, Activity? activity = null)
     {
-        if (s_pool.TryDequeue(out RemoteCallItem? item))
-        {
-            Interlocked.Decrement(ref s_pooled);
-        }
-        else
+        if (!ThreadCachedPool<RemoteCallItem>.TryRent(out RemoteCallItem? item))
         {
             item = new RemoteCallItem();
         }
@@ -78,10 +79,11 @@ internal sealed class RemoteCallItem : WorkItem
             return true;
         }
 
+        // The token exists before the deadline is armed (a fence), so a sweep that sees the deadline finds the token.
         CancellationTokenSource cts = _cts ??= new CancellationTokenSource();
         if (remaining != long.MaxValue)
         {
-            cts.CancelAfter(TimeSpan.FromMilliseconds(remaining));
+            CallDeadlines.Arm(this, TimeSpan.FromMilliseconds(remaining));
         }
 
         IBufferWriter<byte> output;
@@ -136,6 +138,47 @@ internal sealed class RemoteCallItem : WorkItem
     }
 
     public override void Fail(Exception exception) => Answer(exception);
+
+    /// <inheritdoc/>
+    internal override void OnDeadline()
+    {
+        // Read the use first, then the deadline: Recycle clears the deadline before it counts the next use, so a deadline
+        // seen here belongs to this use or a later one, and the claim below succeeds only if the use is still the same.
+        int use = Volatile.Read(ref _use);
+        long deadline = Volatile.Read(ref Deadline);
+        if ((use & 1) != 0 || deadline == 0)
+        {
+            return;
+        }
+
+        if (deadline > Stopwatch.GetTimestamp())
+        {
+            // A new use armed a later deadline after the sweep read the earlier one.
+            CallDeadlines.List(this);
+            return;
+        }
+
+        CancellationTokenSource? cts = _cts;
+        MeshRuntime? runtime = _service?.Runtime;
+        ActorContract? contract = _contract;
+        ActorId id = _id;
+        uint methodId = _methodId;
+        if (cts is null || Interlocked.CompareExchange(ref _use, use | 1, use) != use)
+        {
+            return;
+        }
+
+        try
+        {
+            cts.Cancel();
+        }
+        catch (AggregateException exception)
+        {
+            // A callback the actor registered on its token threw: logged, and the process goes on (an exception escaping
+            // the sweep would end it).
+            runtime?.Log.CancellationCallbackFailed(id, contract is null ? "?" : MethodName(contract, methodId), "past its caller's deadline", exception);
+        }
+    }
 
     public override void Reroute(MeshRuntime runtime)
     {
@@ -293,6 +336,11 @@ internal sealed class RemoteCallItem : WorkItem
     private void Recycle()
     {
         EndSpan(null);
+
+        // Clear the deadline, then count the next use (a full fence): a sweep that read this use can no longer claim it,
+        // and one that claimed it first is cancelling this token, which is therefore dropped below rather than reused.
+        CallDeadlines.Disarm(this);
+        bool cancelling = (Interlocked.Exchange(ref _use, (_use & ~1) + 2) & 1) != 0;
         if (_buffer is not null)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
@@ -305,21 +353,15 @@ internal sealed class RemoteCallItem : WorkItem
         _response = default;
         _id = default;
         _pending = default;
-        if (_cts is not null && !_cts.TryReset())
+        if (cancelling || (_cts is not null && !_cts.TryReset()))
         {
-            // Cancelled (deadline passed): the actor may still hold its token, so it is dropped rather than reused.
+            // Cancelled, or being cancelled, at the deadline: the actor may still hold its token, so it is dropped rather
+            // than reused (it owns no timer, so nothing needs disposing).
             _cts = null;
         }
 
-        if (Interlocked.Increment(ref s_pooled) <= PoolLimit)
-        {
-            s_pool.Enqueue(this);
-        }
-        else
-        {
-            Interlocked.Decrement(ref s_pooled);
-            _cts?.Dispose();
-        }
+        // An item the pool does not keep may still be on the deadline sweep's list; the next sweep drops it.
+        ThreadCachedPool<RemoteCallItem>.TryReturn(this, PoolLimit);
     }
 
     /// <summary>The writer of one-way calls: the dispatcher writes nothing for them, and anything written is dropped.</summary>

@@ -89,6 +89,38 @@ public sealed class RemoteCallTests
     }
 
     [Fact]
+    public async Task At_a_remote_calls_deadline_the_owner_cancels_the_token_its_actor_was_given()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(2, new() { ["Mesh:DefaultCallTimeout"] = "00:00:00.500" });
+        string key = TestCluster.KeyOwnedBy(cluster[0], cluster[1]);
+        string gate = TestNode.NewKey();
+
+        await Assert.ThrowsAsync<MeshTimeoutException>(() => cluster[0].Mesh.GetActor<IProbeActor>(key).WaitGateAsync(gate, default)).Within();
+
+        // The caller's deadline travelled with the call: the owner cancels the actor's token, the turn ends, the actor
+        // keeps serving.
+        await cluster[1].Probe.WhenRecorded("cancelled:" + gate).Within();
+        Assert.Equal(1, await cluster[0].Mesh.GetActor<IProbeActor>(key).IncrementAsync().AsTask().Within());
+    }
+
+    [Fact]
+    public async Task A_cancellation_callback_that_throws_at_a_remote_deadline_is_logged_and_the_owner_keeps_serving()
+    {
+        await using TestCluster cluster = await TestCluster.StartAsync(2, new() { ["Mesh:DefaultCallTimeout"] = "00:00:00.500" });
+        string key = TestCluster.KeyOwnedBy(cluster[0], cluster[1]);
+        string gate = TestNode.NewKey();
+        IProbeActor actor = cluster[0].Mesh.GetActor<IProbeActor>(key);
+
+        await Assert.ThrowsAsync<MeshTimeoutException>(() => actor.HoldWithThrowingCallbackAsync(gate, default)).Within();
+
+        // The callback threw on the thread that enforces the owner's deadlines; the owner's process survives, its turn
+        // ends when the gate opens, and the actor answers the next call.
+        cluster[1].Probe.Open(gate);
+        await cluster[1].Probe.WhenRecorded("left:" + gate).Within();
+        Assert.Equal(2, await actor.IncrementAsync().AsTask().Within());
+    }
+
+    [Fact]
     public async Task Cancelling_a_remote_call_throws_OperationCanceledException_and_the_owner_keeps_serving()
     {
         await using TestCluster cluster = await TestCluster.StartAsync(2);
