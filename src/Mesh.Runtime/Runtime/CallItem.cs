@@ -352,7 +352,10 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : TimedWorkItem, IVa
     private void Disarm()
     {
         CallDeadlines.Disarm(this);
-        _callerRegistration.Unregister();
+
+        // Dispose, not Unregister: it waits for the caller's cancellation callback if another thread is running it, so
+        // that callback cannot run on after this item is recycled and answer the item's next use.
+        _callerRegistration.Dispose();
         _callerRegistration = default;
     }
 
@@ -385,7 +388,7 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : TimedWorkItem, IVa
         activation.Runtime.Metrics.TimedOut();
         var timeout = new MeshTimeoutException(activation.Id, TRequest.MethodName, activation.Runtime.DefaultCallTimeout);
         CallDeadlines.Disarm(this);
-        _callerRegistration.Unregister();
+        _callerRegistration.Dispose();
         CancelActor("timed out");
         if (_oneWay)
         {
