@@ -168,16 +168,7 @@ internal sealed class RemoteCallItem : TimedWorkItem
             return;
         }
 
-        try
-        {
-            cts.Cancel();
-        }
-        catch (AggregateException exception)
-        {
-            // A callback the actor registered on its token threw: logged, and the process goes on (an exception escaping
-            // the sweep would end it).
-            runtime?.Log.CancellationCallbackFailed(id, contract is null ? "?" : MethodName(contract, methodId), "past its caller's deadline", exception);
-        }
+        CancelActorToken(cts, runtime, id, contract is null ? "?" : MethodName(contract, methodId), "past its caller's deadline");
     }
 
     public override void Reroute(MeshRuntime runtime)

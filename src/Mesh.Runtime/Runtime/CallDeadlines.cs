@@ -20,6 +20,22 @@ internal abstract class TimedWorkItem : WorkItem
     /// it still times out (it may have completed, or a new use of a pooled item may have armed a later deadline: then it
     /// calls <see cref="CallDeadlines.List"/> again).</summary>
     internal abstract void OnDeadline();
+
+    /// <summary>Cancels <paramref name="cts"/>, the token an actor was given for a call. A callback the actor registered
+    /// on it that throws is logged (event 8) rather than thrown: this runs on the deadline sweep or in a caller's
+    /// cancellation callback, where an exception would end the process or be lost, and the caller gets its answer
+    /// regardless.</summary>
+    protected static void CancelActorToken(CancellationTokenSource? cts, MeshRuntime? runtime, ActorId actor, string method, string reason)
+    {
+        try
+        {
+            cts?.Cancel();
+        }
+        catch (AggregateException exception)
+        {
+            runtime?.Log.CancellationCallbackFailed(actor, method, reason, exception);
+        }
+    }
 }
 
 /// <summary>

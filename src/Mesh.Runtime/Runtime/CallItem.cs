@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 using Mesh.Infrastructure;
@@ -414,17 +413,8 @@ internal sealed class CallItem<TRequest, TActor, TResponse> : TimedWorkItem, IVa
     /// the caller still gets its answer.</summary>
     private void CancelActor(string reason)
     {
-        try
-        {
-            _cts?.Cancel();
-        }
-        catch (AggregateException exception)
-        {
-            if (_activation is { } activation)
-            {
-                activation.Runtime.Log.CancellationCallbackFailed(activation.Id, TRequest.MethodName, reason, exception);
-            }
-        }
+        Activation? activation = _activation;
+        CancelActorToken(_cts, activation?.Runtime, activation?.Id ?? default, TRequest.MethodName, reason);
     }
 
     private void Release()
