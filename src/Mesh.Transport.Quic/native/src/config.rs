@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
+use quinn_proto::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -38,7 +38,7 @@ pub const DEFAULT_RECEIVE_BATCH_CHUNKS: u32 = 64;
 pub const MAX_UDP_PAYLOAD_SIZE: u16 = 6_144;
 
 /// Datagrams quinn 0.11 puts into one transmit at most (its private `MAX_TRANSMIT_SEGMENTS`).
-const QUINN_MAX_TRANSMIT_SEGMENTS: usize = 10;
+pub const QUINN_MAX_TRANSMIT_SEGMENTS: usize = 10;
 
 /// The largest UDP send Linux accepts over IPv4 (65,535 minus the IP and UDP headers).
 const MAX_UDP_SEND_BYTES: usize = 65_507;
@@ -128,8 +128,8 @@ pub struct Settings {
 /// The validated, parsed form of a `MeshQuicConfig`.
 pub struct EndpointSetup {
     pub bind: SocketAddr,
-    pub server: Option<quinn::ServerConfig>,
-    pub client: quinn::ClientConfig,
+    pub server: Option<quinn_proto::ServerConfig>,
+    pub client: quinn_proto::ClientConfig,
     pub settings: Settings,
     pub callback: EventCallback,
     pub context: *mut c_void,
@@ -175,25 +175,25 @@ fn parse_key(data: &[u8]) -> Result<PrivateKeyDer<'static>> {
     }
 }
 
-fn transport(config: &MeshQuicConfig) -> Result<Arc<quinn::TransportConfig>> {
+fn transport(config: &MeshQuicConfig) -> Result<Arc<quinn_proto::TransportConfig>> {
     let idle = Duration::from_millis(or_default(config.idle_timeout_ms, DEFAULT_IDLE_TIMEOUT_MS));
     let keep_alive = Duration::from_millis(or_default(config.keep_alive_interval_ms, DEFAULT_KEEP_ALIVE_INTERVAL_MS));
-    let mut t = quinn::TransportConfig::default();
-    t.max_idle_timeout(Some(quinn::IdleTimeout::try_from(idle).map_err(|e| config_error(format!("idle timeout: {e}")))?))
+    let mut t = quinn_proto::TransportConfig::default();
+    t.max_idle_timeout(Some(quinn_proto::IdleTimeout::try_from(idle).map_err(|e| config_error(format!("idle timeout: {e}")))?))
         .keep_alive_interval(Some(keep_alive))
-        .max_concurrent_bidi_streams(quinn::VarInt::from_u32(or_default(config.max_bidi_streams, DEFAULT_MAX_BIDI_STREAMS)))
-        .max_concurrent_uni_streams(quinn::VarInt::from_u32(0))
-        .stream_receive_window(quinn::VarInt::from_u32(or_default(config.stream_receive_window, DEFAULT_STREAM_RECEIVE_WINDOW)))
+        .max_concurrent_bidi_streams(quinn_proto::VarInt::from_u32(or_default(config.max_bidi_streams, DEFAULT_MAX_BIDI_STREAMS)))
+        .max_concurrent_uni_streams(quinn_proto::VarInt::from_u32(0))
+        .stream_receive_window(quinn_proto::VarInt::from_u32(or_default(config.stream_receive_window, DEFAULT_STREAM_RECEIVE_WINDOW)))
         .datagram_receive_buffer_size(None);
-    let mut mtu = quinn::MtuDiscoveryConfig::default();
+    let mut mtu = quinn_proto::MtuDiscoveryConfig::default();
     mtu.upper_bound(MAX_UDP_PAYLOAD_SIZE);
     t.mtu_discovery_config(Some(mtu));
     Ok(Arc::new(t))
 }
 
 /// The endpoint-wide quinn settings: what every endpoint accepts from its peers.
-pub fn endpoint_config() -> quinn::EndpointConfig {
-    let mut config = quinn::EndpointConfig::default();
+pub fn endpoint_config() -> quinn_proto::EndpointConfig {
+    let mut config = quinn_proto::EndpointConfig::default();
     config.max_udp_payload_size(MAX_UDP_PAYLOAD_SIZE).expect("MAX_UDP_PAYLOAD_SIZE is within 1,200..=65,527");
     config
 }
@@ -278,7 +278,7 @@ impl MeshQuicConfig {
         };
         client_tls.alpn_protocols = vec![alpn.clone()];
         let client_crypto = QuicClientConfig::try_from(client_tls).map_err(|e| config_error(format!("TLS: {e}")))?;
-        let mut client = quinn::ClientConfig::new(Arc::new(client_crypto));
+        let mut client = quinn_proto::ClientConfig::new(Arc::new(client_crypto));
         client.transport_config(transport.clone());
 
         let server = if self.flags & FLAG_ACCEPT_INCOMING != 0 {
@@ -291,7 +291,7 @@ impl MeshQuicConfig {
                 .map_err(tls)?;
             server_tls.alpn_protocols = vec![alpn];
             let server_crypto = QuicServerConfig::try_from(server_tls).map_err(|e| config_error(format!("TLS: {e}")))?;
-            let mut server = quinn::ServerConfig::with_crypto(Arc::new(server_crypto));
+            let mut server = quinn_proto::ServerConfig::with_crypto(Arc::new(server_crypto));
             server.transport_config(transport);
             Some(server)
         } else {

@@ -87,8 +87,8 @@ fn is_crypto_code(code: u64) -> bool {
 }
 
 /// Status, QUIC error code and message of a connection failure.
-pub fn classify_connection_error(e: &quinn::ConnectionError) -> (Status, u64, String) {
-    use quinn::ConnectionError as E;
+pub fn classify_connection_error(e: &quinn_proto::ConnectionError) -> (Status, u64, String) {
+    use quinn_proto::ConnectionError as E;
     let message = e.to_string();
     match e {
         E::VersionMismatch => (Status::HandshakeFailed, 0, message),
@@ -110,23 +110,3 @@ pub fn classify_connection_error(e: &quinn::ConnectionError) -> (Status, u64, St
     }
 }
 
-pub fn classify_write_error(e: &quinn::WriteError) -> (Status, u64, String) {
-    use quinn::WriteError as W;
-    match e {
-        W::Stopped(code) => (Status::StreamAborted, code.into_inner(), e.to_string()),
-        W::ConnectionLost(c) => classify_connection_error(c),
-        W::ClosedStream => (Status::Closed, 0, e.to_string()),
-        W::ZeroRttRejected => (Status::ConnectionLost, 0, e.to_string()),
-    }
-}
-
-pub fn classify_read_error(e: &quinn::ReadError) -> (Status, u64, String) {
-    use quinn::ReadError as R;
-    match e {
-        R::Reset(code) => (Status::StreamAborted, code.into_inner(), e.to_string()),
-        R::ConnectionLost(c) => classify_connection_error(c),
-        R::ClosedStream => (Status::Closed, 0, e.to_string()),
-        R::IllegalOrderedRead => (Status::Internal, 0, e.to_string()),
-        R::ZeroRttRejected => (Status::ConnectionLost, 0, e.to_string()),
-    }
-}

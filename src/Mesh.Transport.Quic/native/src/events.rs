@@ -1,6 +1,6 @@
 //! Events handed to managed code in batches through one registered callback per endpoint.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,12 +64,14 @@ pub type EventCallback = unsafe extern "C" fn(context: *mut c_void, events: *con
 pub const PAUSE_READING: i32 = 1;
 
 thread_local! {
-    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    /// The sinks whose callback this thread is running, innermost last (a callback may send, and a send reports its
+    /// completion through the same sink before it returns).
+    static IN_CALLBACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Delivers events to one endpoint's callback until the endpoint is freed.
 ///
-/// Tokio worker threads call `emit` concurrently; each holds the read lock for the duration of
+/// The I/O thread and sending threads call `emit` concurrently; each holds the read lock for the duration of
 /// its callback. `close` takes the write lock, so once it returns no callback is running or will
 /// run again and managed code may release the callback's context.
 pub struct Sink {
@@ -91,21 +93,38 @@ impl Sink {
         if events.is_empty() {
             return Some(0);
         }
-        let open = self.open.read().unwrap_or_else(|p| p.into_inner());
-        if !*open || self.closing.load(Ordering::Acquire) {
+        if self.closing.load(Ordering::Acquire) {
             return None;
         }
-        IN_CALLBACK.with(|c| c.set(true));
+        // Inside this sink's own callback the read lock is held already; taking it again could wait behind a
+        // `close` on another thread that waits for the outer callback.
+        let _open = if self.in_callback() {
+            None
+        } else {
+            let open = self.open.read().unwrap_or_else(|p| p.into_inner());
+            if !*open || self.closing.load(Ordering::Acquire) {
+                return None;
+            }
+            Some(open)
+        };
+        let me = self as *const Sink as usize;
+        IN_CALLBACK.with(|c| c.borrow_mut().push(me));
         // SAFETY: managed code registered this function pointer and context for the endpoint's
         // lifetime; `close` waits for this read lock before they are released.
         let result = unsafe { (self.callback)(self.context as *mut c_void, events.as_ptr(), events.len()) };
-        IN_CALLBACK.with(|c| c.set(false));
+        IN_CALLBACK.with(|c| c.borrow_mut().pop());
         Some(result)
+    }
+
+    /// Whether this thread is inside this sink's callback.
+    pub fn in_callback(&self) -> bool {
+        let me = self as *const Sink as usize;
+        IN_CALLBACK.with(|c| c.borrow().contains(&me))
     }
 
     pub fn close(&self) {
         self.closing.store(true, Ordering::Release);
-        if IN_CALLBACK.with(|c| c.get()) {
+        if self.in_callback() {
             // Called from the callback itself: waiting for the write lock would deadlock on our
             // own read lock. `closing` stops new callbacks; see mesh_quic_endpoint_free.
             return;

@@ -14,10 +14,11 @@
 mod config;
 mod connection;
 mod counters;
+mod driver;
 mod endpoint;
 mod error;
 mod events;
-mod runtime;
+mod io;
 mod stream;
 mod verify;
 
@@ -211,7 +212,6 @@ pub unsafe extern "C" fn mesh_quic_connection_open_stream(connection: *const Con
         let out = out_ptr(out)?;
         *out = std::ptr::null_mut();
         let connection = handle_ref(connection, "connection")?;
-        let _enter = runtime::get()?.enter();
         *out = Box::into_raw(Box::new(connection.open_stream(token)));
         Ok(())
     })
