@@ -16,7 +16,8 @@ namespace Mesh.Transport.Quic;
 /// </summary>
 /// <remarks>
 /// The native library reports everything asynchronous through one callback per endpoint,
-/// <see cref="OnEvents"/>, on its own worker threads. Events name their object by a token; the
+/// <see cref="OnEvents"/>: on the endpoint's native I/O thread, and SendCompleted also on the thread that sends, before
+/// its send call returns. Events name their object by a token; the
 /// endpoint maps tokens to <see cref="QuicConnection"/> and <see cref="QuicStream"/> objects in
 /// <see cref="_objects"/>, which both those threads and callers touch, hence a concurrent map.
 /// </remarks>
@@ -233,8 +234,8 @@ internal sealed class QuicEndpoint : IDisposable
     }
 
     /// <summary>
-    /// The native callback. It runs on the library's worker threads, never concurrently for one
-    /// stream, and must not throw or block: handlers only copy data and complete tasks, whose
+    /// The native callback. It runs on the endpoint's native I/O thread, or for SendCompleted on the sending thread
+    /// inside its send call; the receive events of one stream never arrive concurrently. It must not throw or block: handlers only copy data and complete tasks, whose
     /// continuations run on the thread pool.
     /// </summary>
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

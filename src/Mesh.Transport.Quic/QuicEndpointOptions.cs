@@ -62,8 +62,8 @@ internal sealed class QuicEndpointOptions
 
     /// <summary>
     /// Bytes of one stream that may wait in the native library for QUIC before a send waits for them to drain.
-    /// Sends below it complete as soon as they are copied, so the sender recycles its buffers without a round trip
-    /// through the native task; the bound keeps a slow peer from queueing unlimited native memory. Default: 256 KiB.
+    /// Sends below it complete as soon as they are copied, so the sender recycles its buffers without waiting for QUIC's
+    /// flow control; the bound keeps a slow peer from queueing unlimited native memory. Default: 256 KiB.
     /// </summary>
     public long SendWindowBytes { get; set; } = 256 * 1024;
 

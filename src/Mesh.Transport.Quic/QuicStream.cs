@@ -16,8 +16,9 @@ namespace Mesh.Transport.Quic;
 /// <para>Sending: one <see cref="SendAsync(ReadOnlySpan{ReadOnlyMemory{byte}}, bool)"/> may be outstanding at a time (like
 /// a PipeWriter's flush). Once the native library has copied a batch the caller's buffers are free, so a send completes
 /// at once while fewer than <see cref="QuicEndpointOptions.SendWindowBytes"/> copied bytes wait for QUIC; past that it
-/// completes when SendCompleted events (on native threads) have brought the queue back below the window. The caller
-/// therefore recycles its buffers without waiting for a round trip through the native task, while the bytes queued
+/// completes when SendCompleted events have brought the queue back below the window (a send that flow control lets
+/// through completes inside the native call; one it holds back completes on the native I/O thread). The caller
+/// therefore recycles its buffers without waiting for the peer, while the bytes queued
 /// natively stay bounded. <see cref="_queuedBytes"/> is added to by the sender and subtracted from by completions
 /// (Interlocked); the waiter, <see cref="_send"/>, is reused for every wait, so sending allocates nothing. A sender
 /// publishes <see cref="_sendPending"/> before it re-reads the queue, and a completion subtracts before it reads

@@ -9,9 +9,12 @@
  * - Calls return mesh_quic_status; on failure mesh_quic_last_error() returns the message of the last
  *   failed call on the same thread.
  * - Strings and buffers are (pointer, length) pairs of UTF-8 / bytes, borrowed for the call only.
- * - Everything asynchronous is reported through the endpoint's callback, on the library's worker
- *   threads, in batches. Event data is valid only during the callback. Events of one stream are
- *   never delivered concurrently. The callback must not block and must not free its endpoint.
+ * - Everything asynchronous is reported through the endpoint's callback, in batches: on the
+ *   endpoint's I/O thread, except SEND_COMPLETED, which also arrives on the thread that calls
+ *   mesh_quic_stream_send, before that call returns, when QUIC takes the whole send at once.
+ *   Event data is valid only during the callback. The receive events of one stream (data,
+ *   finished, aborted) are never delivered concurrently. The callback must not block and must not
+ *   free its endpoint.
  */
 #ifndef MESH_QUIC_H
 #define MESH_QUIC_H

@@ -49,6 +49,12 @@ impl ConnectionHandle {
         self.conn.lock().proto.remote_address()
     }
 
+    /// quinn-proto's statistics of the connection, for tests.
+    #[cfg(test)]
+    pub fn stats(&self) -> quinn_proto::ConnectionStats {
+        self.conn.lock().proto.stats()
+    }
+
     pub fn close(&self, code: u64, reason: &[u8]) -> Result<()> {
         let code = VarInt::from_u64(code).map_err(|_| Error::new(Status::InvalidArgument, "error code above 2^62"))?;
         self.conn.close(code, reason);

@@ -16,7 +16,7 @@ pub static HEAP_BLOCKS: AtomicI64 = AtomicI64::new(0);
 
 /// The library's allocator: the system's, counting what is live, so a leak test can see native memory that handles
 /// and tasks do not account for (a connection's buffers, a rustls session, a forgotten Vec). Two relaxed atomic adds
-/// per allocation; every allocation of quinn, rustls, tokio and this crate goes through it (the cdylib has its own
+/// per allocation; every allocation of quinn-proto, rustls and this crate goes through it (the cdylib has its own
 /// global allocator; the managed runtime's memory does not).
 struct CountingAllocator;
 

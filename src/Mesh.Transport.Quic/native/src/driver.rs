@@ -102,6 +102,10 @@ impl Shared {
                 s.proto.close(Instant::now(), VarInt::from_u32(0), Bytes::from_static(b"endpoint closed"));
                 s.transmit(&conn.io);
             }
+            // Nothing drives the connection any more: later sends on it fail at once.
+            if s.lost.is_none() {
+                s.lost = Some(ConnectionError::LocallyClosed);
+            }
         }
         self.io.stop();
     }
@@ -129,6 +133,9 @@ pub struct ConnState {
     role: Role,
     /// Managed code's token for the connection: known at once for a connection we opened, from `start` otherwise.
     token: Option<u64>,
+    /// quinn-proto reported the handshake complete on this side.
+    established: bool,
+    /// Reported to managed code: established, and for a client also confirmed by the server (see `on_event`).
     connected: bool,
     /// A ConnectionHandle is (or is about to be) in managed hands; connection events go to it only then.
     handle_alive: bool,
@@ -213,6 +220,7 @@ impl Conn {
                 proto,
                 role,
                 token,
+                established: false,
                 connected: false,
                 handle_alive: false,
                 lost: None,
@@ -427,8 +435,9 @@ impl Conn {
             s.proto.handle_timeout(now);
         }
         while let Some(event) = s.proto.poll() {
-            s.on_event(self, event, out);
+            s.on_event(event, out);
         }
+        s.confirm(self, out);
         s.report_loss(out);
         if s.lost.is_none() {
             s.open_pending();
@@ -464,16 +473,13 @@ fn drain_pending(pending: &mut VecDeque<PendingSend>) -> u64 {
 }
 
 impl ConnState {
-    fn on_event(&mut self, conn: &Arc<Conn>, event: proto::Event, out: &mut Vec<Out>) {
+    fn on_event(&mut self, event: proto::Event, out: &mut Vec<Out>) {
         match event {
-            proto::Event::Connected => {
-                self.connected = true;
-                self.handle_alive = true;
-                match self.role {
-                    Role::Client { connect_token } => out.push(Out::Connection(EventKind::ConnectCompleted, connect_token, conn.clone())),
-                    Role::Server => out.push(Out::Connection(EventKind::ConnectionAccepted, 0, conn.clone())),
-                }
-            }
+            // A client's handshake completes when it sends its Finished, before the server has checked the client's
+            // certificate (TLS 1.3); a server that refuses it closes the connection a round trip later. So a client
+            // reports the connection only once the server's HANDSHAKE_DONE shows it accepted it (`confirm`), and a
+            // refusal is a failed connect rather than a connection that breaks on first use.
+            proto::Event::Connected => self.established = true,
             proto::Event::ConnectionLost { reason } => {
                 if !self.connected {
                     let failure = classify_connection_error(&reason);
@@ -500,6 +506,24 @@ impl ConnState {
             proto::Event::Stream(StreamEvent::Available { dir: Dir::Bi }) => self.open_pending(),
             proto::Event::Stream(_) | proto::Event::HandshakeDataReady | proto::Event::DatagramReceived | proto::Event::DatagramsUnblocked => {}
         }
+    }
+
+    /// Reports the connection to managed code once it is established and, for a client, confirmed.
+    fn confirm(&mut self, conn: &Arc<Conn>, out: &mut Vec<Out>) {
+        if self.connected || !self.established || self.lost.is_some() {
+            return;
+        }
+        match self.role {
+            Role::Client { connect_token } => {
+                if self.proto.stats().frame_rx.handshake_done == 0 {
+                    return;
+                }
+                out.push(Out::Connection(EventKind::ConnectCompleted, connect_token, conn.clone()));
+            }
+            Role::Server => out.push(Out::Connection(EventKind::ConnectionAccepted, 0, conn.clone())),
+        }
+        self.connected = true;
+        self.handle_alive = true;
     }
 
     /// Once the connection is gone: reports it to the managed connection and fails its streams, once each.

@@ -8,7 +8,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,9 +25,6 @@ pub const NEVER: u64 = u64::MAX;
 
 /// How long a sender waits for room in the socket's send buffer before it drops a datagram (QUIC then resends it).
 const SEND_WAIT: Duration = Duration::from_millis(5);
-
-/// Datagrams dropped because the socket's send buffer stayed full for `SEND_WAIT`, for diagnostics.
-pub static DROPPED_DATAGRAMS: AtomicI64 = AtomicI64::new(0);
 
 pub struct Io {
     pub socket: std::net::UdpSocket,
@@ -133,7 +130,8 @@ impl Io {
     }
 
     /// Sends one transmit that `poll_transmit` wrote into `buf`. A full send buffer is waited out briefly; a datagram
-    /// that still does not fit is dropped and counted, and QUIC's loss recovery sends its data again.
+    /// that still does not fit is dropped, and QUIC's loss recovery sends its data again (as it does for a datagram the
+    /// network loses).
     pub fn send(&self, t: &proto::Transmit, buf: &[u8]) {
         let transmit = quinn_udp::Transmit {
             destination: t.destination,
@@ -154,9 +152,8 @@ impl Io {
                     // SAFETY: one valid pollfd.
                     unsafe { libc::poll(&mut fd, 1, SEND_WAIT.as_millis() as libc::c_int) };
                 }
-                Err(_) => break,
+                Err(_) => return,
             }
         }
-        DROPPED_DATAGRAMS.fetch_add(1, Ordering::Relaxed);
     }
 }
