@@ -601,7 +601,8 @@ impl ConnState {
         while let Some(front) = stream.pending.front_mut() {
             if !front.data.is_empty() {
                 match self.proto.send_stream(id).write_chunks(std::slice::from_mut(&mut front.data)) {
-                    Ok(_) if !front.data.is_empty() => break,
+                    // Partly written: write again, which reports Blocked and so arms quinn-proto's Writable event.
+                    Ok(_) if !front.data.is_empty() => continue,
                     Ok(_) => {}
                     Err(proto::WriteError::Blocked) => break,
                     Err(proto::WriteError::Stopped(code)) => {
@@ -789,8 +790,9 @@ pub fn run(shared: Arc<Shared>) {
                 let mut iovs: Vec<IoSliceMut> = receive_buf.chunks_mut(max_payload * receive_segments).map(IoSliceMut::new).collect();
                 match io.udp.recv((&io.socket).into(), &mut iovs, &mut metas) {
                     Ok(count) => count,
-                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => continue,
-                    Err(_) => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    // An error the socket reported (such as ECONNRESET, which QUIC ignores) is consumed by reading it.
+                    Err(_) => continue,
                 }
             };
             let stride_buf = max_payload * receive_segments;
