@@ -34,11 +34,13 @@ const TRANSFER_BYTES: usize = 8 * 1024 * 1024;
 /// Where MTU discovery may stop: within its minimum change (quinn-proto's default, 20 bytes) of the upper bound.
 const DISCOVERED_MTU: u16 = MAX_UDP_PAYLOAD_SIZE - 20;
 
-/// What one endpoint's callback saw: (kind, status, token, handle, aux) of every event but stream data, which is only
-/// counted.
+/// (kind, status, token, handle, aux) of one event.
+type Seen = (u32, i32, u64, usize, u64);
+
+/// What one endpoint's callback saw: every event but stream data, which is only counted.
 #[derive(Default)]
 struct Recorder {
-    events: Mutex<Vec<(u32, i32, u64, usize, u64)>>,
+    events: Mutex<Vec<Seen>>,
     arrived: Condvar,
     received: AtomicUsize,
 }

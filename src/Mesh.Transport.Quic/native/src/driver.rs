@@ -20,10 +20,10 @@ use bytes::{Bytes, BytesMut};
 use quinn_proto as proto;
 use quinn_proto::{ConnectionError, Dir, StreamEvent, StreamId, VarInt};
 
+use crate::connection::ConnectionHandle;
 use crate::counters::{self, Live};
 use crate::error::{classify_connection_error, Error, Result, Status};
 use crate::events::{EventKind, MeshQuicEvent, PAUSE_READING};
-use crate::connection::ConnectionHandle;
 use crate::io::{Io, AWAKE, NEVER};
 use crate::stream::StreamHandle;
 
@@ -192,10 +192,13 @@ impl StreamState {
 
 /// What a drive produced for managed code, emitted in order once the connection's lock is released.
 pub enum Out {
+    /// An event and the message its `data` points at once emitted (empty: none).
     Event(MeshQuicEvent, String),
-    /// A new connection or stream handle; freed again if nobody takes it.
+    /// ConnectCompleted or ConnectionAccepted (kind, token) with a new connection handle; freed if nobody takes it.
     Connection(EventKind, u64, Arc<Conn>),
+    /// StreamAccepted for the connection's token, with a new handle of stream `key`; freed if nobody takes it.
     Stream(u64, Arc<Conn>, u64),
+    /// Received chunks of stream `key` (managed token `token`), lent to the callback as one StreamData batch.
     Data { key: u64, token: u64, chunks: Vec<Bytes> },
 }
 

@@ -71,7 +71,7 @@ impl Io {
         (t.saturating_duration_since(self.epoch).as_nanos() as u64).saturating_add(1).min(NEVER - 1)
     }
 
-    pub fn instant(&self, nanos: u64) -> Instant {
+    fn instant(&self, nanos: u64) -> Instant {
         self.epoch + Duration::from_nanos(nanos.saturating_sub(1))
     }
 
