@@ -59,7 +59,7 @@ if ! grep -q ' 0 Warning(s)' "$build_log"; then
   exit 1
 fi
 
-step "Native QUIC library tests (cargo test: the C ABI, the datagram size on loopback)"
+step "Native QUIC library tests (cargo test: the C ABI; transfers through the driver: datagram size, flow control, paused reads)"
 (cd src/Mesh.Transport.Quic/native && cargo test --release --locked --offline --config obj/cargo-config.toml)
 
 step "Unit, integration and generator tests"

@@ -6,14 +6,14 @@
 //! - Flow control: sends that quinn-proto takes only in part are finished once acknowledgements make room.
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::{EndpointSetup, MeshQuicBytes, MeshQuicConfig, FLAG_ACCEPT_INCOMING, MAX_UDP_PAYLOAD_SIZE};
 use crate::connection::ConnectionHandle;
 use crate::endpoint::EndpointHandle;
-use crate::events::{EventCallback, EventKind, MeshQuicEvent};
+use crate::events::{EventCallback, EventKind, MeshQuicEvent, PAUSE_READING};
 use crate::stream::StreamHandle;
 
 #[path = "../tests/support/setup.rs"]
@@ -43,21 +43,48 @@ struct Recorder {
     events: Mutex<Vec<Seen>>,
     arrived: Condvar,
     received: AtomicUsize,
+    /// Answer every batch of stream data with PAUSE_READING (the test resumes the stream each time).
+    pause: AtomicBool,
+    pauses: AtomicUsize,
+    /// The accepted stream (a `*const StreamHandle`), once it should be resumed inside the callback that pauses it.
+    resume_inside: AtomicUsize,
+}
+
+/// How the server's reader treats incoming data.
+#[derive(Clone, Copy, PartialEq)]
+enum Reading {
+    Straight,
+    /// Pause after every batch; the test thread resumes.
+    PausedAndResumedByTheTest,
+    /// Pause after every batch and resume inside the same callback, before the pause is even recorded.
+    PausedAndResumedAtOnce,
 }
 
 unsafe extern "C" fn on_events(context: *mut c_void, events: *const MeshQuicEvent, count: usize) -> i32 {
     // SAFETY: the context is the test's Recorder, which outlives the endpoint; the library passes `count` events.
     let (recorder, events) = unsafe { (&*(context as *const Recorder), std::slice::from_raw_parts(events, count)) };
     let mut seen = recorder.events.lock().unwrap();
+    let mut answer = 0;
     for e in events {
         if e.kind == EventKind::StreamData as u32 {
             recorder.received.fetch_add(e.len, Ordering::SeqCst);
+            if recorder.pause.load(Ordering::SeqCst) {
+                answer = PAUSE_READING;
+            }
         } else {
             seen.push((e.kind, e.status, e.token, e.handle as usize, e.aux));
         }
     }
+    if answer == PAUSE_READING {
+        recorder.pauses.fetch_add(1, Ordering::SeqCst);
+        let stream = recorder.resume_inside.load(Ordering::SeqCst) as *const StreamHandle;
+        // SAFETY: the test keeps the handle alive until the transfer ended and clears the pointer before freeing it.
+        if let Some(stream) = unsafe { stream.as_ref() } {
+            stream.resume_reading();
+        }
+    }
     recorder.arrived.notify_all();
-    0
+    answer
 }
 
 impl Recorder {
@@ -95,7 +122,7 @@ fn take<T>(handle: usize) -> Box<T> {
 
 #[test]
 fn loopback_paths_reach_the_largest_datagram_and_full_batches_of_it_arrive() {
-    let stats = transfer(true, |_| {});
+    let stats = transfer(true, Reading::Straight, |_| {});
     assert!(stats.path.current_mtu >= DISCOVERED_MTU, "MTU discovery stopped at {} bytes, not near {MAX_UDP_PAYLOAD_SIZE}", stats.path.current_mtu);
     assert_eq!(stats.path.lost_packets, 0, "packets lost on loopback: {:?}", stats.path);
     assert_eq!(stats.path.black_holes_detected, 0, "{:?}", stats.path);
@@ -105,18 +132,53 @@ fn loopback_paths_reach_the_largest_datagram_and_full_batches_of_it_arrive() {
 /// send window cut short must therefore be written again at once, or its rest waits forever.
 #[test]
 fn sends_cut_short_by_the_connections_send_window_are_finished_when_acknowledgements_free_it() {
-    transfer(false, |setup| {
+    transfer(false, Reading::Straight, |setup| {
         let mut transport = quinn_proto::TransportConfig::default();
         transport.stream_receive_window(quinn_proto::VarInt::from_u32(WINDOW)).send_window(100_000);
         setup.client.transport_config(Arc::new(transport));
     });
 }
 
+/// A reader that pauses after every batch of data and is resumed from another thread gets every byte, including when
+/// a resume overtakes the I/O thread's recording of the pause it answers.
+#[test]
+fn a_stream_paused_after_every_batch_and_resumed_from_another_thread_delivers_everything() {
+    transfer(false, Reading::PausedAndResumedByTheTest, |_| {});
+}
+
+/// The race of the test above made certain: every resume arrives before the pause it answers is recorded.
+#[test]
+fn a_resume_that_overtakes_its_pause_is_not_lost() {
+    transfer(false, Reading::PausedAndResumedAtOnce, |_| {});
+}
+
+/// Resumes stream `token` after each pause until it has finished; returns how often it resumed.
+fn resume_until_finished(recorder: &Recorder, stream: &StreamHandle, token: u64) -> usize {
+    let started = Instant::now();
+    let mut resumed = 0;
+    loop {
+        {
+            let seen = recorder.events.lock().unwrap();
+            if seen.iter().any(|e| e.0 == EventKind::StreamFinished as u32 && e.2 == token) {
+                return resumed;
+            }
+            if recorder.pauses.load(Ordering::SeqCst) == resumed {
+                assert!(started.elapsed() < DEADLINE, "stalled after {resumed} pauses and {} bytes", recorder.received.load(Ordering::SeqCst));
+                let _ = recorder.arrived.wait_timeout(seen, Duration::from_millis(100)).unwrap();
+                continue;
+            }
+        }
+        resumed += 1;
+        stream.resume_reading();
+    }
+}
+
 /// Sends `TRANSFER_BYTES` in 64 KiB sends on one stream (once the path's MTU has grown, if `discover`) and waits
-/// until the server has read all of it; returns the client connection's statistics.
-fn transfer(discover: bool, adjust_client: impl FnOnce(&mut EndpointSetup)) -> quinn_proto::ConnectionStats {
+/// until the server has read all of it as `reading` says; returns the client connection's statistics.
+fn transfer(discover: bool, reading: Reading, adjust_client: impl FnOnce(&mut EndpointSetup)) -> quinn_proto::ConnectionStats {
     let pki = pki();
     let (server_events, client_events) = (Recorder::default(), Recorder::default());
+    server_events.pause.store(reading != Reading::Straight, Ordering::SeqCst);
     let server = endpoint(&pki, true, &server_events, |_| {});
     let client = endpoint(&pki, false, &client_events, adjust_client);
     let address = server.local_addr().expect("server address");
@@ -146,9 +208,18 @@ fn transfer(discover: bool, adjust_client: impl FnOnce(&mut EndpointSetup)) -> q
     let (status, handle, _) = server_events.wait_for(EventKind::StreamAccepted, 2);
     assert_eq!(status, 0);
     let accepted: Box<StreamHandle> = take(handle);
+    if reading == Reading::PausedAndResumedAtOnce {
+        server_events.resume_inside.store(&*accepted as *const StreamHandle as usize, Ordering::SeqCst);
+    }
     accepted.start(4).expect("start the accepted stream");
+    if reading == Reading::PausedAndResumedByTheTest {
+        let resumed = resume_until_finished(&server_events, &accepted, 4);
+        assert!(resumed > 10, "only {resumed} pauses: the test did not exercise pausing");
+    }
     let (status, _, _) = server_events.wait_for(EventKind::StreamFinished, 4);
     assert_eq!(status, 0);
+    server_events.resume_inside.store(0, Ordering::SeqCst);
+    assert!(reading == Reading::Straight || server_events.pauses.load(Ordering::SeqCst) > 10, "pausing was not exercised");
     assert_eq!(server_events.received.load(Ordering::SeqCst), TRANSFER_BYTES);
     // Every send was reported written, each once: the tokens (their lengths) add up to the transfer.
     let mut sent = 0u64;
