@@ -260,6 +260,7 @@ impl Conn {
 
     // ---- Called through the handles, on any thread ----
 
+    /// Names an accepted connection's token; the peer's streams are accepted from then on.
     pub fn start(&self, token: u64) -> Result<()> {
         let mut s = self.lock();
         if s.token.is_some() {
@@ -271,6 +272,7 @@ impl Conn {
         Ok(())
     }
 
+    /// Closes the connection (the peer learns `code` and `reason` at once); its streams are reported aborted.
     pub fn close(&self, code: VarInt, reason: &[u8]) {
         let mut s = self.lock();
         if !s.proto.is_closed() {
@@ -313,6 +315,7 @@ impl Conn {
         key
     }
 
+    /// Names an accepted stream's token; its data is read from then on.
     pub fn start_stream(&self, key: u64, token: u64) -> Result<()> {
         let mut s = self.lock();
         let stream = s.streams.get_mut(&key).ok_or_else(|| Error::new(Status::Closed, "stream freed"))?;
@@ -360,6 +363,7 @@ impl Conn {
         Ok(())
     }
 
+    /// Lets the I/O thread read a stream again that a StreamData callback paused.
     pub fn resume_reading(&self, key: u64) {
         let mut s = self.lock();
         let Some(stream) = s.streams.get_mut(&key) else { return };
@@ -374,6 +378,7 @@ impl Conn {
         }
     }
 
+    /// Resets the send side and stops the receive side with `code`; queued sends fail.
     pub fn abort_stream(&self, key: u64, code: VarInt) -> Result<()> {
         let mut out = Vec::new();
         {
