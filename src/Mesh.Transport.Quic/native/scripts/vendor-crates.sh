@@ -28,7 +28,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 # Roots of the dependency closure: the crates Cargo.toml names directly.
-roots=(librust-quinn-dev librust-tokio-dev librust-rcgen-dev librust-rustls-dev)
+roots=(librust-quinn-proto-dev librust-quinn-udp-dev librust-rustls-dev librust-bytes-dev librust-libc-dev librust-rcgen-dev)
 suite=sid
 
 apt_dir="$out/apt"
