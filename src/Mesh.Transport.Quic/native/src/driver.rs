@@ -81,10 +81,7 @@ impl Shared {
                 .map_err(|e| Error::new(Status::ConnectFailed, format!("connect to {address} ({server_name}): {e}")))?;
             self.insert(&mut state, handle, conn, Role::Client { connect_token: token })
         };
-        let mut s = conn.lock();
-        s.transmit(&conn.io);
-        conn.publish_deadline(&mut s, true);
-        drop(s);
+        conn.send_due(&mut conn.lock());
         conn.request_drive();
         Ok(())
     }
@@ -252,6 +249,13 @@ impl Conn {
         }
     }
 
+    /// On a thread other than the I/O thread, after changing the connection: sends what is due and wakes the I/O
+    /// thread if the next deadline moved before its sleep.
+    fn send_due(&self, s: &mut ConnState) {
+        s.transmit(&self.io);
+        self.publish_deadline(s, true);
+    }
+
     /// Asks the I/O thread to look at this connection (a stream started or resumed, a local close).
     pub fn request_drive(&self) {
         self.needs_drive.store(true, Ordering::SeqCst);
@@ -355,8 +359,7 @@ impl Conn {
             } else {
                 stream.pending.push_back(PendingSend { data: Bytes::from(data), len, fin, token });
                 s.write_pending(key, &mut out);
-                s.transmit(&self.io);
-                self.publish_deadline(s, true);
+                self.send_due(s);
             }
         }
         emit(self, out);
@@ -400,8 +403,7 @@ impl Conn {
             }
             stream.send_closed = true;
             stream.read_done = true;
-            s.transmit(&self.io);
-            self.publish_deadline(s, true);
+            self.send_due(s);
         }
         emit(self, out);
         Ok(())
@@ -428,8 +430,7 @@ impl Conn {
         if !finishing {
             s.remove_stream(key);
         }
-        s.transmit(&self.io);
-        self.publish_deadline(s, true);
+        self.send_due(s);
     }
 
     // ---- The I/O thread ----
@@ -819,12 +820,13 @@ pub fn run(shared: Arc<Shared>) {
             generation = current;
             connections = shared.lock().connections.values().map(|(c, _)| c.clone()).collect();
         }
-        let now_nanos = io.nanos(Instant::now());
+        let now = Instant::now();
+        let now_nanos = io.nanos(now);
         for conn in &connections {
             if !conn.needs_drive.swap(false, Ordering::SeqCst) && conn.deadline.load(Ordering::SeqCst) > now_nanos {
                 continue;
             }
-            conn.drive(Instant::now(), &mut endpoint_events, &mut out);
+            conn.drive(now, &mut endpoint_events, &mut out);
             emit(conn, std::mem::take(&mut out));
             if !endpoint_events.is_empty() {
                 {
