@@ -187,17 +187,26 @@ internal static class ContractEmitter
 
         // Straight to the formatter, never through MemoryPackFormatterProvider: its reflection fallback is what makes
         // MemoryPack report trimming warnings, and Mesh messages never need it.
-        w.Line("/// <summary>Writes <paramref name=\"value\"/> to <paramref name=\"output\"/>.</summary>");
-        w.Open("public static void Write(global::System.Buffers.IBufferWriter<byte> output, in " + type + " value)");
-        w.Line("using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);");
-        w.Line("var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);");
-        w.Line(type + " copy = value;");
-        w.Line("Formatter.Default.Serialize(ref writer, ref copy);");
-        w.Line("writer.Flush();");
-        w.Close();
-        w.Line();
-        w.Line("/// <summary>Reads a <see cref=\"" + type + "\"/> from <paramref name=\"input\"/>.</summary>");
-        w.Open("public static " + type + " Read(in global::System.Buffers.ReadOnlySequence<byte> input)");
+        bool raw = members.TrueForAll(static m => m.Kind == WireKind.Unmanaged);
+        if (raw)
+        {
+            EmitRawWriteAndRead(w, type, count, members.ConvertAll(static m => (m.Field, m.Type)));
+        }
+        else
+        {
+            w.Line("/// <summary>Writes <paramref name=\"value\"/> to <paramref name=\"output\"/>.</summary>");
+            w.Open("public static void Write(global::System.Buffers.IBufferWriter<byte> output, in " + type + " value)");
+            w.Line("using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);");
+            w.Line("var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);");
+            w.Line(type + " copy = value;");
+            w.Line("Formatter.Default.Serialize(ref writer, ref copy);");
+            w.Line("writer.Flush();");
+            w.Close();
+            w.Line();
+        }
+
+        w.Line("/// <summary>Reads a <see cref=\"" + type + "\"/> from <paramref name=\"input\"/>" + (raw ? " with MemoryPack's reader." : ".") + "</summary>");
+        w.Open((raw ? "private" : "public") + " static " + type + " " + (raw ? "ReadMemoryPack" : "Read") + "(in global::System.Buffers.ReadOnlySequence<byte> input)");
         w.Line("using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);");
         w.Line("var reader = new global::MemoryPack.MemoryPackReader(in input, state);");
         w.Open("try");
@@ -209,6 +218,55 @@ internal static class ContractEmitter
         w.Line("reader.Dispose();");
         w.Close();
         w.Close();
+    }
+
+    /// <summary>
+    /// For a message whose members are all unmanaged: <c>Write</c> and <c>Read</c> that put MemoryPack's layout (the
+    /// member count, then each member's raw bytes, as <c>WriteUnmanaged</c> writes them) straight into the span,
+    /// without renting MemoryPack's writer state or building its writer and reader. The bytes are the same; a message
+    /// that is not laid out exactly so (split over segments, another member count, too short) goes through MemoryPack's
+    /// reader, which gives it the same defaults and errors as before.
+    /// </summary>
+    private static void EmitRawWriteAndRead(SourceWriter w, string type, string count, List<(string Field, string Type)> members)
+    {
+        const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+        const string MemoryMarshal = "global::System.Runtime.InteropServices.MemoryMarshal";
+        var offsets = new List<string>();
+        string offset = "1";
+        foreach ((_, string memberType) in members)
+        {
+            offsets.Add(offset);
+            offset += " + " + Unsafe + ".SizeOf<" + memberType + ">()";
+        }
+
+        // Every member is written and read at its offset inside a span of exactly WireSize bytes, so no access can
+        // leave it: the span is sliced to that length first, which throws if the writer or the input has fewer.
+        w.Line("/// <summary>The bytes of a <see cref=\"" + type + "\"/> on the wire: the member count, then each member.</summary>");
+        w.Line("private static int WireSize => " + offset + ";");
+        w.Line();
+        w.Line("/// <summary>Writes <paramref name=\"value\"/> to <paramref name=\"output\"/>.</summary>");
+        w.Open("public static void Write(global::System.Buffers.IBufferWriter<byte> output, in " + type + " value)");
+        w.Line("global::System.Span<byte> span = output.GetSpan(WireSize).Slice(0, WireSize);");
+        w.Line("span[0] = " + count + ";");
+        for (int i = 0; i < members.Count; i++)
+        {
+            w.Line(Unsafe + ".WriteUnaligned(ref " + MemoryMarshal + ".GetReference(span.Slice(" + offsets[i] + ")), value." + members[i].Field + ");");
+        }
+
+        w.Line("output.Advance(WireSize);");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>Reads a <see cref=\"" + type + "\"/> from <paramref name=\"input\"/>.</summary>");
+        w.Open("public static " + type + " Read(in global::System.Buffers.ReadOnlySequence<byte> input)");
+        w.Line("global::System.ReadOnlySpan<byte> span = input.FirstSpan;");
+        w.Open("if (span.Length < WireSize || span[0] != " + count + ")");
+        w.Line("return ReadMemoryPack(in input);");
+        w.Close();
+        w.Line();
+        w.Line("span = span.Slice(0, WireSize);");
+        w.Line("return new " + type + "(" + string.Join(", ", Enumerable.Range(0, members.Count).Select(i => Unsafe + ".ReadUnaligned<" + members[i].Type + ">(ref " + MemoryMarshal + ".GetReference(span.Slice(" + offsets[i] + ")))")) + ");");
+        w.Close();
+        w.Line();
     }
 
     private static void EmitProxy(SourceWriter w, ContractModel contract)

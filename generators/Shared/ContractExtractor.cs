@@ -279,8 +279,36 @@ internal static class ContractExtractor
 
     private static WireKind WireKindOf(ITypeSymbol type)
         => type.SpecialType == SpecialType.System_String ? WireKind.String
-        : type.IsUnmanagedType && type.TypeKind != TypeKind.Pointer ? WireKind.Unmanaged
+        : type.IsUnmanagedType && type.TypeKind != TypeKind.Pointer && !HoldsNullable(type, depth: 0) ? WireKind.Unmanaged
         : WireKind.Value;
+
+    /// <summary>
+    /// Whether <paramref name="type"/> is or holds (in an instance field, at any depth) a <c>Nullable&lt;T&gt;</c>.
+    /// Roslyn counts <c>int?</c> as an unmanaged type, but C#'s <c>unmanaged</c> constraint, which MemoryPack's
+    /// <c>WriteUnmanaged</c> and <c>ReadUnmanaged</c> carry, refuses it: such members are written with <c>WriteValue</c>.
+    /// </summary>
+    private static bool HoldsNullable(ITypeSymbol type, int depth)
+    {
+        if (type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
+        {
+            return true;
+        }
+
+        if (type.TypeKind != TypeKind.Struct || type.SpecialType != SpecialType.None || depth > 16)
+        {
+            return false;
+        }
+
+        foreach (ISymbol member in type.GetMembers())
+        {
+            if (member is IFieldSymbol { IsStatic: false } field && HoldsNullable(field.Type, depth + 1))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool Same(ISymbol? a, ISymbol? b) => b is not null && SymbolEqualityComparer.Default.Equals(a, b);
 

@@ -59,18 +59,33 @@ namespace Sample
             }
         }
 
+        /// <summary>The bytes of a <see cref="ICounter_IncrementAsync_Request"/> on the wire: the member count, then each member.</summary>
+        private static int WireSize => 1 + global::System.Runtime.CompilerServices.Unsafe.SizeOf<int>();
+
         /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
         public static void Write(global::System.Buffers.IBufferWriter<byte> output, in ICounter_IncrementAsync_Request value)
         {
-            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
-            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
-            ICounter_IncrementAsync_Request copy = value;
-            Formatter.Default.Serialize(ref writer, ref copy);
-            writer.Flush();
+            global::System.Span<byte> span = output.GetSpan(WireSize).Slice(0, WireSize);
+            span[0] = 1;
+            global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span.Slice(1)), value.by);
+            output.Advance(WireSize);
         }
 
         /// <summary>Reads a <see cref="ICounter_IncrementAsync_Request"/> from <paramref name="input"/>.</summary>
         public static ICounter_IncrementAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            global::System.ReadOnlySpan<byte> span = input.FirstSpan;
+            if (span.Length < WireSize || span[0] != 1)
+            {
+                return ReadMemoryPack(in input);
+            }
+
+            span = span.Slice(0, WireSize);
+            return new ICounter_IncrementAsync_Request(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span.Slice(1))));
+        }
+
+        /// <summary>Reads a <see cref="ICounter_IncrementAsync_Request"/> from <paramref name="input"/> with MemoryPack's reader.</summary>
+        private static ICounter_IncrementAsync_Request ReadMemoryPack(in global::System.Buffers.ReadOnlySequence<byte> input)
         {
             using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
             var reader = new global::MemoryPack.MemoryPackReader(in input, state);
@@ -124,18 +139,33 @@ namespace Sample
             }
         }
 
+        /// <summary>The bytes of a <see cref="ICounter_IncrementAsync_Response"/> on the wire: the member count, then each member.</summary>
+        private static int WireSize => 1 + global::System.Runtime.CompilerServices.Unsafe.SizeOf<int>();
+
         /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
         public static void Write(global::System.Buffers.IBufferWriter<byte> output, in ICounter_IncrementAsync_Response value)
         {
-            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
-            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
-            ICounter_IncrementAsync_Response copy = value;
-            Formatter.Default.Serialize(ref writer, ref copy);
-            writer.Flush();
+            global::System.Span<byte> span = output.GetSpan(WireSize).Slice(0, WireSize);
+            span[0] = 1;
+            global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span.Slice(1)), value.Result);
+            output.Advance(WireSize);
         }
 
         /// <summary>Reads a <see cref="ICounter_IncrementAsync_Response"/> from <paramref name="input"/>.</summary>
         public static ICounter_IncrementAsync_Response Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            global::System.ReadOnlySpan<byte> span = input.FirstSpan;
+            if (span.Length < WireSize || span[0] != 1)
+            {
+                return ReadMemoryPack(in input);
+            }
+
+            span = span.Slice(0, WireSize);
+            return new ICounter_IncrementAsync_Response(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<int>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span.Slice(1))));
+        }
+
+        /// <summary>Reads a <see cref="ICounter_IncrementAsync_Response"/> from <paramref name="input"/> with MemoryPack's reader.</summary>
+        private static ICounter_IncrementAsync_Response ReadMemoryPack(in global::System.Buffers.ReadOnlySequence<byte> input)
         {
             using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
             var reader = new global::MemoryPack.MemoryPackReader(in input, state);
@@ -198,18 +228,32 @@ namespace Sample
             }
         }
 
+        /// <summary>The bytes of a <see cref="ICounter_ResetAsync_Request"/> on the wire: the member count, then each member.</summary>
+        private static int WireSize => 1;
+
         /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
         public static void Write(global::System.Buffers.IBufferWriter<byte> output, in ICounter_ResetAsync_Request value)
         {
-            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
-            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
-            ICounter_ResetAsync_Request copy = value;
-            Formatter.Default.Serialize(ref writer, ref copy);
-            writer.Flush();
+            global::System.Span<byte> span = output.GetSpan(WireSize).Slice(0, WireSize);
+            span[0] = 0;
+            output.Advance(WireSize);
         }
 
         /// <summary>Reads a <see cref="ICounter_ResetAsync_Request"/> from <paramref name="input"/>.</summary>
         public static ICounter_ResetAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            global::System.ReadOnlySpan<byte> span = input.FirstSpan;
+            if (span.Length < WireSize || span[0] != 0)
+            {
+                return ReadMemoryPack(in input);
+            }
+
+            span = span.Slice(0, WireSize);
+            return new ICounter_ResetAsync_Request();
+        }
+
+        /// <summary>Reads a <see cref="ICounter_ResetAsync_Request"/> from <paramref name="input"/> with MemoryPack's reader.</summary>
+        private static ICounter_ResetAsync_Request ReadMemoryPack(in global::System.Buffers.ReadOnlySequence<byte> input)
         {
             using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
             var reader = new global::MemoryPack.MemoryPackReader(in input, state);

@@ -137,18 +137,32 @@ namespace Sample.Games
             }
         }
 
+        /// <summary>The bytes of a <see cref="IGame_ScoresAsync_Request"/> on the wire: the member count, then each member.</summary>
+        private static int WireSize => 1;
+
         /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
         public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_ScoresAsync_Request value)
         {
-            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
-            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
-            IGame_ScoresAsync_Request copy = value;
-            Formatter.Default.Serialize(ref writer, ref copy);
-            writer.Flush();
+            global::System.Span<byte> span = output.GetSpan(WireSize).Slice(0, WireSize);
+            span[0] = 0;
+            output.Advance(WireSize);
         }
 
         /// <summary>Reads a <see cref="IGame_ScoresAsync_Request"/> from <paramref name="input"/>.</summary>
         public static IGame_ScoresAsync_Request Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            global::System.ReadOnlySpan<byte> span = input.FirstSpan;
+            if (span.Length < WireSize || span[0] != 0)
+            {
+                return ReadMemoryPack(in input);
+            }
+
+            span = span.Slice(0, WireSize);
+            return new IGame_ScoresAsync_Request();
+        }
+
+        /// <summary>Reads a <see cref="IGame_ScoresAsync_Request"/> from <paramref name="input"/> with MemoryPack's reader.</summary>
+        private static IGame_ScoresAsync_Request ReadMemoryPack(in global::System.Buffers.ReadOnlySequence<byte> input)
         {
             using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
             var reader = new global::MemoryPack.MemoryPackReader(in input, state);
@@ -353,18 +367,33 @@ namespace Sample.Games
             }
         }
 
+        /// <summary>The bytes of a <see cref="IGame_MoveAsync_689B92B4_Response"/> on the wire: the member count, then each member.</summary>
+        private static int WireSize => 1 + global::System.Runtime.CompilerServices.Unsafe.SizeOf<global::Sample.Games.Position>();
+
         /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
         public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_MoveAsync_689B92B4_Response value)
         {
-            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
-            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
-            IGame_MoveAsync_689B92B4_Response copy = value;
-            Formatter.Default.Serialize(ref writer, ref copy);
-            writer.Flush();
+            global::System.Span<byte> span = output.GetSpan(WireSize).Slice(0, WireSize);
+            span[0] = 1;
+            global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span.Slice(1)), value.Result);
+            output.Advance(WireSize);
         }
 
         /// <summary>Reads a <see cref="IGame_MoveAsync_689B92B4_Response"/> from <paramref name="input"/>.</summary>
         public static IGame_MoveAsync_689B92B4_Response Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            global::System.ReadOnlySpan<byte> span = input.FirstSpan;
+            if (span.Length < WireSize || span[0] != 1)
+            {
+                return ReadMemoryPack(in input);
+            }
+
+            span = span.Slice(0, WireSize);
+            return new IGame_MoveAsync_689B92B4_Response(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<global::Sample.Games.Position>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span.Slice(1))));
+        }
+
+        /// <summary>Reads a <see cref="IGame_MoveAsync_689B92B4_Response"/> from <paramref name="input"/> with MemoryPack's reader.</summary>
+        private static IGame_MoveAsync_689B92B4_Response ReadMemoryPack(in global::System.Buffers.ReadOnlySequence<byte> input)
         {
             using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
             var reader = new global::MemoryPack.MemoryPackReader(in input, state);
@@ -508,18 +537,33 @@ namespace Sample.Games
             }
         }
 
+        /// <summary>The bytes of a <see cref="IGame_MoveAsync_8BA59BEC_Response"/> on the wire: the member count, then each member.</summary>
+        private static int WireSize => 1 + global::System.Runtime.CompilerServices.Unsafe.SizeOf<global::Sample.Games.Position>();
+
         /// <summary>Writes <paramref name="value"/> to <paramref name="output"/>.</summary>
         public static void Write(global::System.Buffers.IBufferWriter<byte> output, in IGame_MoveAsync_8BA59BEC_Response value)
         {
-            using global::MemoryPack.MemoryPackWriterOptionalState state = global::MemoryPack.MemoryPackWriterOptionalStatePool.Rent(null);
-            var writer = new global::MemoryPack.MemoryPackWriter<global::System.Buffers.IBufferWriter<byte>>(ref output, state);
-            IGame_MoveAsync_8BA59BEC_Response copy = value;
-            Formatter.Default.Serialize(ref writer, ref copy);
-            writer.Flush();
+            global::System.Span<byte> span = output.GetSpan(WireSize).Slice(0, WireSize);
+            span[0] = 1;
+            global::System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span.Slice(1)), value.Result);
+            output.Advance(WireSize);
         }
 
         /// <summary>Reads a <see cref="IGame_MoveAsync_8BA59BEC_Response"/> from <paramref name="input"/>.</summary>
         public static IGame_MoveAsync_8BA59BEC_Response Read(in global::System.Buffers.ReadOnlySequence<byte> input)
+        {
+            global::System.ReadOnlySpan<byte> span = input.FirstSpan;
+            if (span.Length < WireSize || span[0] != 1)
+            {
+                return ReadMemoryPack(in input);
+            }
+
+            span = span.Slice(0, WireSize);
+            return new IGame_MoveAsync_8BA59BEC_Response(global::System.Runtime.CompilerServices.Unsafe.ReadUnaligned<global::Sample.Games.Position>(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(span.Slice(1))));
+        }
+
+        /// <summary>Reads a <see cref="IGame_MoveAsync_8BA59BEC_Response"/> from <paramref name="input"/> with MemoryPack's reader.</summary>
+        private static IGame_MoveAsync_8BA59BEC_Response ReadMemoryPack(in global::System.Buffers.ReadOnlySequence<byte> input)
         {
             using global::MemoryPack.MemoryPackReaderOptionalState state = global::MemoryPack.MemoryPackReaderOptionalStatePool.Rent(null);
             var reader = new global::MemoryPack.MemoryPackReader(in input, state);
