@@ -211,6 +211,9 @@ internal sealed class RoutedActorReference : ActorReference
         return CallItem<TRequest, TActor, TResponse>.Invoke(activation, in request, cancellationToken);
     }
 
+    /// <summary>A call to another node: sends it to the owner in this node's view and reads the answer, routing again
+    /// and retrying (below) while the owner refuses it or cannot be reached and time is left. One async method for the
+    /// attempt and the retries, so a call that succeeds at once suspends and resumes one state machine.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TResponse> InvokeRemoteAsync<TRequest, TActor, TResponse>(TRequest request, CancellationToken cancellationToken)
         where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
@@ -229,7 +232,7 @@ internal sealed class RoutedActorReference : ActorReference
                 return await InvokeLocal<TRequest, TActor, TResponse>(in request, cancellationToken).ConfigureAwait(false);
             }
 
-            if (route.Owner is null)
+            if (route.Owner is not { } owner)
             {
                 _runtime.Metrics.CallRejected();
                 throw new CapabilityUnavailableException(Id.Capability);
@@ -248,10 +251,47 @@ internal sealed class RoutedActorReference : ActorReference
                 throw new MeshTimeoutException(Id, TRequest.MethodName, timeout);
             }
 
-            (CallStatus status, TResponse? result, Exception? failure) = await CallOnceAsync<TRequest, TActor, TResponse>(route.Owner, request, remaining, timeout, cancellationToken).ConfigureAwait(false);
-            if (status == CallStatus.Ok)
+            // One attempt: send the call to the owner and read its answer's status.
+            IPeerNetwork network = Network(owner);
+            (string? traceParent, string? traceState) = Trace(owner);
+            PooledBufferWriter buffer = PooledBufferWriter.Rent();
+            FramePayload answer;
+            Exception? unsent = null;
+            try
             {
-                return result!;
+                CallEnvelope.Write(buffer, CallFlags.None, hops: 0, TRequest.MethodId, (uint)Math.Min(remaining, uint.MaxValue - 1), Target, traceParent, traceState);
+                TRequest.Write(buffer, in request);
+                answer = await network.RequestAsync(owner.Endpoint!, ClusterService.Call, buffer.WrittenMemory, TimeSpan.FromMilliseconds(remaining), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                answer = default;
+                unsent = exception;
+            }
+            finally
+            {
+                buffer.Return();
+            }
+
+            CallStatus status;
+            Exception failure;
+            if (unsent is null)
+            {
+                using (answer)
+                {
+                    status = CallResponse.ReadStatus(answer.Span);
+                    if (status == CallStatus.Ok)
+                    {
+                        return TRequest.ReadResponse(new System.Buffers.ReadOnlySequence<byte>(answer.Memory[1..]));
+                    }
+
+                    failure = CallResponse.ToException(answer.Span, Id, TRequest.MethodName, timeout);
+                }
+            }
+            else
+            {
+                status = unsent is PeerUnreachableException ? Unsent : CallStatus.ProtocolError;
+                failure = Translate(unsent, owner, TRequest.MethodName, timeout, cancellationToken);
             }
 
             // NotOwner and ShuttingDown: the owner refused it. Unsent: no connection to the owner could be opened, so
@@ -265,59 +305,13 @@ internal sealed class RoutedActorReference : ActorReference
                     _runtime.Metrics.TimedOut();
                 }
 
-                throw failure!;
+                throw failure;
             }
 
             // The owner's view differs from ours or it is leaving: wait for views to settle, then route again.
             refusal = failure;
             await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             delay = NextDelay(delay);
-        }
-    }
-
-    /// <summary>Sends the call once to <paramref name="owner"/> and reads its answer.</summary>
-    /// <returns>The answer's status, and the result (for <see cref="CallStatus.Ok"/>) or the exception to throw.</returns>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(CallStatus Status, TResponse? Result, Exception? Failure)> CallOnceAsync<TRequest, TActor, TResponse>(MeshNode owner, TRequest request, long remaining, TimeSpan timeout, CancellationToken cancellationToken)
-        where TRequest : struct, IActorRequest<TRequest, TActor, TResponse>
-        where TActor : class, IMeshActor
-    {
-        IPeerNetwork network = Network(owner);
-        PooledBufferWriter buffer = PooledBufferWriter.Rent();
-        FramePayload answer;
-        try
-        {
-            (string? traceParent, string? traceState) = Trace(owner);
-            CallEnvelope.Write(buffer, CallFlags.None, hops: 0, TRequest.MethodId, (uint)Math.Min(remaining, uint.MaxValue - 1), Target, traceParent, traceState);
-            TRequest.Write(buffer, in request);
-            answer = await network.RequestAsync(owner.Endpoint!, ClusterService.Call, buffer.WrittenMemory, TimeSpan.FromMilliseconds(remaining), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            return (exception is PeerUnreachableException ? Unsent : CallStatus.ProtocolError, default, Translate(exception, owner, TRequest.MethodName, timeout, cancellationToken));
-        }
-        finally
-        {
-            buffer.Return();
-        }
-
-        using (answer)
-        {
-            CallStatus status;
-            try
-            {
-                status = CallResponse.ReadStatus(answer.Span);
-                if (status == CallStatus.Ok)
-                {
-                    return (status, TRequest.ReadResponse(new System.Buffers.ReadOnlySequence<byte>(answer.Memory[1..])), null);
-                }
-            }
-            catch (MeshProtocolException exception)
-            {
-                return (CallStatus.ProtocolError, default, exception);
-            }
-
-            return (status, default, CallResponse.ToException(answer.Span, Id, TRequest.MethodName, timeout));
         }
     }
 
