@@ -25,7 +25,6 @@ internal sealed class CallService : IDeferredClusterServiceHandler
     public const int MaxHops = 2;
 
     private readonly ILogger _logger;
-    private readonly KeyCache _keys = new();
     private readonly (byte[] ActorType, byte[] Capability, ActorContract Contract)[] _contracts;
     private long _malformed;
     private long _unknownActors;
@@ -157,7 +156,6 @@ internal sealed class CallService : IDeferredClusterServiceHandler
             return false;
         }
 
-        var id = new ActorId(contract.Capability, contract.ActorType, _keys.Get(envelope.Key));
         long deadline = envelope.DeadlineMilliseconds == CallEnvelope.NoDeadline ? long.MaxValue : Environment.TickCount64 + envelope.DeadlineMilliseconds;
         if (Runtime.IsStopping)
         {
@@ -167,16 +165,17 @@ internal sealed class CallService : IDeferredClusterServiceHandler
         }
 
         RoutingTable table = Runtime.Routing;
-        MeshNode? owner = table.OwnerOf(id.Capability, table.ShardFor(id.Key));
+        MeshNode? owner = table.OwnerOf(contract.Capability, table.ShardFor(envelope.Key));
         if (owner is null)
         {
             Runtime.Metrics.CallRejected();
-            AnswerStatus(response, CallStatus.CapabilityUnavailable, new CapabilityUnavailableException(id.Capability).Message);
+            AnswerStatus(response, CallStatus.CapabilityUnavailable, new CapabilityUnavailableException(contract.Capability).Message);
             return false;
         }
 
         if (!Runtime.IsSelf(owner))
         {
+            ActorId target = new(contract.Capability, contract.ActorType, Encoding.UTF8.GetString(envelope.Key));
             if (envelope.Hops >= MaxHops || owner.Endpoint is null || Runtime.Network is null)
             {
                 Interlocked.Increment(ref _notOwner);
@@ -185,29 +184,40 @@ internal sealed class CallService : IDeferredClusterServiceHandler
             }
 
             Interlocked.Increment(ref _forwarded);
-            MessagingLog.Forwarding(_logger, id, owner.Name, envelope.Hops + 1);
+            MessagingLog.Forwarding(_logger, target, owner.Name, envelope.Hops + 1);
             uint remaining = deadline == long.MaxValue ? CallEnvelope.NoDeadline : (uint)Math.Max(0, deadline - Environment.TickCount64);
             CallEnvelope.Rewrite(buffer.AsSpan(0, length), (byte)(envelope.Hops + 1), remaining);
-            _ = ForwardAsync(Runtime.Network, owner, id, buffer, length, envelope.IsOneWay, remaining, response);
+            _ = ForwardAsync(Runtime.Network, owner, target, buffer, length, envelope.IsOneWay, remaining, response);
             return true;
         }
 
-        Activation activation;
-        try
+        // An active actor is found by its key's characters, decoded on the stack: a call to it allocates no key string,
+        // however many actors are active. Only a call that activates one makes the string its id keeps.
+        Activation? activation = FindActivation(contract, envelope.Key);
+        ActorId id;
+        if (activation is not null)
         {
-            activation = Runtime.GetActivation(id, contract);
+            id = activation.Id;
         }
-        catch (MeshException exception)
+        else
         {
-            if (!response.IsValid)
+            id = new ActorId(contract.Capability, contract.ActorType, Encoding.UTF8.GetString(envelope.Key));
+            try
             {
-                OneWayRefused(id, exception.Message);
+                activation = Runtime.GetActivation(id, contract);
+            }
+            catch (MeshException exception)
+            {
+                if (!response.IsValid)
+                {
+                    OneWayRefused(id, exception.Message);
+                    return false;
+                }
+
+                CallResponse.WriteFailure(response.Writer, exception, Runtime.IsStopping);
+                response.Complete();
                 return false;
             }
-
-            CallResponse.WriteFailure(response.Writer, exception, Runtime.IsStopping);
-            response.Complete();
-            return false;
         }
 
         Activity? activity = MeshTelemetry.Source.HasListeners()
@@ -225,6 +235,28 @@ internal sealed class CallService : IDeferredClusterServiceHandler
         }
 
         return true;
+    }
+
+    /// <summary>Finds the live activation whose key's UTF-8 bytes are <paramref name="utf8Key"/>, decoding them into a
+    /// stack buffer (a rented one for keys over 256 bytes) rather than a string.</summary>
+    private Activation? FindActivation(ActorContract contract, ReadOnlySpan<byte> utf8Key)
+    {
+        const int StackChars = 256;
+        char[]? rented = null;
+        Span<char> chars = utf8Key.Length <= StackChars ? stackalloc char[StackChars] : (rented = ArrayPool<char>.Shared.Rent(utf8Key.Length));
+        try
+        {
+            // At most one char per byte; invalid bytes become U+FFFD, as Encoding.UTF8.GetString makes them.
+            int length = Encoding.UTF8.GetChars(utf8Key, chars);
+            return Runtime.FindActivation(contract, chars[..length]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
     }
 
     private async Task ForwardAsync(IPeerNetwork network, MeshNode owner, ActorId id, byte[] buffer, int length, bool oneWay, uint remaining, DeferredResponse response)

@@ -81,6 +81,9 @@ internal sealed class RoutingTable
 
     public int ShardFor(string id) => ShardHash.ShardOf(id, ShardCount);
 
+    /// <summary>Gets the shard of the id whose UTF-8 bytes are <paramref name="utf8Id"/>.</summary>
+    public int ShardFor(ReadOnlySpan<byte> utf8Id) => ShardHash.ShardOf(utf8Id, ShardCount);
+
     public MeshNode? OwnerOf(string capability, int shard)
         => _owners.TryGetValue(capability, out MeshNode[]? table) ? table[shard] : null;
 

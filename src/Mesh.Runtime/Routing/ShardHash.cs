@@ -10,6 +10,10 @@ internal static class ShardHash
 {
     private const int StackLimit = 256;
 
+    /// <summary>Gets the shard of the id whose UTF-8 bytes are <paramref name="utf8Id"/> (as a call's envelope carries
+    /// it): the same shard as <see cref="ShardOf(string, int)"/> gives the decoded id.</summary>
+    public static int ShardOf(ReadOnlySpan<byte> utf8Id, int shardCount) => (int)(XxHash3.HashToUInt64(utf8Id) % (ulong)shardCount);
+
     /// <summary>Gets the shard of <paramref name="id"/>; allocates nothing for ids up to 85 characters (rents beyond).</summary>
     public static int ShardOf(string id, int shardCount)
     {
@@ -20,7 +24,7 @@ internal static class ShardHash
         try
         {
             int length = Encoding.UTF8.GetBytes(id, buffer);
-            return (int)(XxHash3.HashToUInt64(buffer[..length]) % (ulong)shardCount);
+            return ShardOf(buffer[..length], shardCount);
         }
         finally
         {

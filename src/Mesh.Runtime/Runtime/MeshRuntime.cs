@@ -19,7 +19,8 @@ namespace Mesh.Runtime;
 /// </summary>
 internal sealed class MeshRuntime : IMesh, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<ActorId, Activation> _activations = new();
+    private readonly ConcurrentDictionary<ActorId, Activation> _activations;
+    private readonly ConcurrentDictionary<ActorId, Activation>.AlternateLookup<ActivationKey> _activationsByKey;
     private readonly Dictionary<Type, ActorImplementation> _implementations = [];
     private readonly ConcurrentDictionary<Type, Func<IServiceProvider, IActorContext, object>> _factories = new();
     private readonly Lock _capabilityGate = new();
@@ -38,6 +39,8 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
     public MeshRuntime(IServiceProvider services, IOptions<MeshOptions> options, ILoggerFactory? loggerFactory = null)
     {
         Services = services;
+        _activations = new ConcurrentDictionary<ActorId, Activation>(ActivationKeyComparer.Instance);
+        _activationsByKey = _activations.GetAlternateLookup<ActivationKey>();
         MeshOptions value = options.Value;
         DefaultCallTimeout = value.DefaultCallTimeout;
         IdleTimeout = value.IdleTimeout;
@@ -400,6 +403,11 @@ internal sealed class MeshRuntime : IMesh, IAsyncDisposable
             Log.ShutdownTimedOut(gone.Count(static t => !t.IsCompleted), ShutdownTimeout);
         }
     }
+
+    /// <summary>Finds the live activation of the actor of <paramref name="contract"/> whose key is <paramref name="key"/>,
+    /// without making a string of the key, or returns <see langword="null"/>.</summary>
+    public Activation? FindActivation(ActorContract contract, ReadOnlySpan<char> key)
+        => _activationsByKey.TryGetValue(new ActivationKey(contract.Capability, contract.ActorType, key), out Activation? existing) && !existing.IsGone ? existing : null;
 
     /// <summary>Finds or creates the activation of <paramref name="id"/>, after checking this node may serve it.</summary>
     public Activation GetActivation(ActorId id, ActorContract? contract = null)

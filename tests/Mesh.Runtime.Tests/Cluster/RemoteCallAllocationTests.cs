@@ -85,6 +85,36 @@ public sealed class RemoteCallAllocationTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Warm_calls_to_thousands_of_active_actors_allocate_nothing_per_call()
+    {
+        // 4,096 warm actors on the owner, called round-robin by 16 callers: the owner must find each one without
+        // decoding its key into a new string. Before the activation table was searched by the key's characters, a
+        // cache of 1,024 decoded keys stood in front of it, and with more warm actors than that almost every call
+        // missed it and allocated its key (string, bytes and entry, about 180 bytes).
+        const int Callers = 16;
+        const int ActorsPerCaller = 256;
+        using var metrics = new TransportMetrics();
+        await using TestCluster cluster = await StartAsync("memory", metrics);
+        IProbeActor[][] actors = [.. Enumerable.Range(0, Callers).Select(_ => Enumerable.Range(0, ActorsPerCaller)
+            .Select(_ => cluster[0].Mesh.GetActor<IProbeActor>(TestCluster.KeyOwnedBy(cluster[0], cluster[1]))).ToArray())];
+        async Task Loop(IProbeActor[] mine)
+        {
+            foreach (IProbeActor actor in mine)
+            {
+                await actor.AddAsync(1);
+            }
+        }
+
+        Task Batch() => Task.WhenAll(actors.Select(mine => Task.Run(() => Loop(mine)))).WaitAsync(TimeSpan.FromSeconds(60));
+        await Batch();
+        Assert.Equal(Callers * ActorsPerCaller, cluster[1].Runtime.ActivationCount);
+        double least = await AllocationMeter.LeastBytesPerItemAsync(Batch, Batches, Callers * ActorsPerCaller, $"remote calls over {Callers * ActorsPerCaller} warm actors", output);
+
+        Assert.True(least < 24, $"{least:0.00} bytes allocated per remote call to one of {Callers * ActorsPerCaller} warm actors in the best of {Batches} batches");
+        Assert.Equal(Batches + 1, await actors[3][17].AddAsync(0).AsTask().Within());
+    }
+
     /// <summary>A caller node (0) and an owner node (1) over <paramref name="transport"/>.</summary>
     private static Task<TestCluster> StartAsync(string transport, TransportMetrics metrics)
     {
