@@ -117,3 +117,66 @@ public sealed class ActivationTests
         Assert.Contains("shutting down", error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class LazyActivationStateTests
+{
+    [Fact]
+    public async Task A_token_and_a_gone_task_first_asked_for_after_the_activation_went_are_already_cancelled_and_complete()
+    {
+        // OtherActor has no lifecycle methods, so nothing asks for its token or its gone task while it lives: both are
+        // made only when asked for, which here is after it deactivated.
+        await using TestNode node = await TestNode.StartAsync(["other"]);
+        string key = TestNode.NewKey();
+        Assert.Equal(42, await node.Mesh.GetActor<IOtherActor>(key).PingAsync());
+        Activation activation = node.Runtime.GetActivation(new ActorId("other", nameof(IOtherActor), key));
+
+        await activation.DeactivateAsync(DeactivationReason.Requested);
+
+        Assert.True(activation.IsGone);
+        Assert.True(activation.DeactivatingToken.IsCancellationRequested);
+        Assert.True(activation.Gone.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task A_token_and_a_gone_task_asked_for_while_the_actor_lives_are_cancelled_and_completed_when_it_goes()
+    {
+        await using TestNode node = await TestNode.StartAsync(["other"]);
+        string key = TestNode.NewKey();
+        Assert.Equal(42, await node.Mesh.GetActor<IOtherActor>(key).PingAsync());
+        Activation activation = node.Runtime.GetActivation(new ActorId("other", nameof(IOtherActor), key));
+        CancellationToken token = activation.DeactivatingToken;
+        Task gone = activation.Gone;
+        Assert.False(token.IsCancellationRequested);
+        Assert.False(gone.IsCompleted);
+
+        await activation.DeactivateAsync(DeactivationReason.Requested);
+
+        Assert.True(token.IsCancellationRequested);
+        await gone.Within();
+        Assert.Same(gone, activation.Gone);
+    }
+
+    [Fact]
+    public async Task Readers_racing_the_deactivation_always_see_the_token_cancelled_and_the_task_completed()
+    {
+        // Threads ask for the token and the task while another deactivates: whichever made each one, it ends
+        // cancelled and completed (a lost race would leave a token never cancelled or a task never completed).
+        await using TestNode node = await TestNode.StartAsync(["other"]);
+        for (int round = 0; round < 200; round++)
+        {
+            string key = TestNode.NewKey();
+            await node.Mesh.GetActor<IOtherActor>(key).PingAsync();
+            Activation activation = node.Runtime.GetActivation(new ActorId("other", nameof(IOtherActor), key));
+            using var start = new Barrier(3);
+            Task<CancellationToken> token = Task.Run(() => { start.SignalAndWait(); return activation.DeactivatingToken; });
+            Task? goneTask = null;
+            Task gone = Task.Run(() => { start.SignalAndWait(); goneTask = activation.Gone; });
+            Task deactivate = Task.Run(async () => { start.SignalAndWait(); await activation.DeactivateAsync(DeactivationReason.Requested); });
+
+            await deactivate.Within();
+            Assert.True((await token.Within()).IsCancellationRequested, $"round {round}: the token was not cancelled");
+            await gone.Within();
+            await goneTask!.Within();
+        }
+    }
+}

@@ -19,8 +19,15 @@ internal sealed class Activation : IThreadPoolWorkItem
 
     private WorkItemQueue _queue;
     private readonly ActorImplementation _implementation;
-    private readonly CancellationTokenSource _deactivating = new();
-    private readonly TaskCompletionSource _gone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Made on first use: most actors never read their deactivation token, and nobody waits for most activations to go,
+    // so neither costs an idle activation anything (about 140 bytes) until it is asked for. Each has a flag its owner
+    // sets (with a full fence) before it looks for the object; whoever makes the object sets it, then reads the flag,
+    // so one of the two always finishes the job (see DeactivatingToken and Gone).
+    private CancellationTokenSource? _deactivating;
+    private TaskCompletionSource? _gone;
+    private int _cancelRequested;
+    private int _goneSignalled;
     private int _queued;
     private int _running;
     private int _state;
@@ -53,7 +60,25 @@ internal sealed class Activation : IThreadPoolWorkItem
 
     public IMeshActor Instance => _instance!;
 
-    public CancellationToken DeactivatingToken => _deactivating.Token;
+    public CancellationToken DeactivatingToken
+    {
+        get
+        {
+            CancellationTokenSource? source = Volatile.Read(ref _deactivating);
+            if (source is null)
+            {
+                var created = new CancellationTokenSource();
+                source = Interlocked.CompareExchange(ref _deactivating, created, null) ?? created;
+                if (Volatile.Read(ref _cancelRequested) != 0)
+                {
+                    // Deactivation began before the source existed, so it cancelled nothing: cancel it here.
+                    source.Cancel();
+                }
+            }
+
+            return source.Token;
+        }
+    }
 
     public bool IsGone => Volatile.Read(ref _state) >= Deactivated;
 
@@ -64,7 +89,24 @@ internal sealed class Activation : IThreadPoolWorkItem
     public int QueuedCount => Math.Max(0, Volatile.Read(ref _queued));
 
     /// <summary>Gets a task that completes when the activation has deactivated or failed to activate.</summary>
-    public Task Gone => _gone.Task;
+    public Task Gone
+    {
+        get
+        {
+            TaskCompletionSource? gone = Volatile.Read(ref _gone);
+            if (gone is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                gone = Interlocked.CompareExchange(ref _gone, created, null) ?? created;
+                if (Volatile.Read(ref _goneSignalled) != 0)
+                {
+                    gone.TrySetResult();
+                }
+            }
+
+            return gone.Task;
+        }
+    }
 
     /// <summary>Gets whether nothing is queued or running and the last turn ended before <paramref name="idleSince"/>.</summary>
     public bool IsIdleSince(long idleSince)
@@ -193,7 +235,7 @@ internal sealed class Activation : IThreadPoolWorkItem
         _instance = Runtime.CreateInstance(_implementation, _scope.ServiceProvider, new ActorContext(this));
         if (_instance is IActorLifecycle lifecycle)
         {
-            await lifecycle.OnActivateAsync(_deactivating.Token).ConfigureAwait(false);
+            await lifecycle.OnActivateAsync(DeactivatingToken).ConfigureAwait(false);
         }
     }
 
@@ -210,7 +252,7 @@ internal sealed class Activation : IThreadPoolWorkItem
         Runtime.Log.ActivationFailed(Id, exception);
         _ = DisposeInstanceAsync();
         Runtime.Remove(this);
-        _gone.TrySetResult();
+        SignalGone();
     }
 
     public async ValueTask DeactivateAsync(DeactivationReason reason)
@@ -225,7 +267,12 @@ internal sealed class Activation : IThreadPoolWorkItem
         Volatile.Write(ref _state, Deactivating);
         try
         {
-            await _deactivating.CancelAsync().ConfigureAwait(false);
+            Interlocked.Exchange(ref _cancelRequested, 1);
+            if (Volatile.Read(ref _deactivating) is { } source)
+            {
+                await source.CancelAsync().ConfigureAwait(false);
+            }
+
             if (_instance is IActorLifecycle lifecycle)
             {
                 using var timeout = new CancellationTokenSource(Runtime.ShutdownTimeout);
@@ -241,7 +288,13 @@ internal sealed class Activation : IThreadPoolWorkItem
         Volatile.Write(ref _state, Deactivated);
         Runtime.Remove(this);
         Runtime.Metrics.Deactivated(Id.Capability, reason);
-        _gone.TrySetResult();
+        SignalGone();
+    }
+
+    private void SignalGone()
+    {
+        Interlocked.Exchange(ref _goneSignalled, 1);
+        Volatile.Read(ref _gone)?.TrySetResult();
     }
 
     private async Task WaitForInFlightAsync()
