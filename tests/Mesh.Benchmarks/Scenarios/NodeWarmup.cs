@@ -5,8 +5,11 @@ namespace Mesh.Benchmarks.Scenarios;
 /// <summary>
 /// Brings freshly started serving node processes to steady state before a multi-node run measures them. The runner's
 /// warm-up runs (<c>--warmup</c>) warm only the caller's process: every run starts new serving processes, whose code
-/// would otherwise run on tier-0 JIT code and on-stack replacement during the first second or so of calls, and the
-/// short scenarios (the hot actor's 10,000 calls take about 60 ms on three nodes) would measure mostly that.
+/// would otherwise run on tier-0 and instrumented JIT code during their first seconds of calls, and the short scenarios
+/// (the hot actor's 10,000 calls take about 30 ms on three nodes) would measure mostly that. How long is enough differs
+/// by framework (measured on a 2-core VM, 2026-12-04): Mesh nodes reach their steady throughput within 2 s, Orleans
+/// silos need 6-10 s (3-node hot actor: about 60 k calls/s after 2 s, 260-280 k after 10 or 20 s), hence the default
+/// of 10 s (<see cref="ScenarioOptions.NodeWarmup"/>).
 /// Both frameworks get the same workload for the same time through <see cref="Framework.IncrementAsync"/>: first
 /// calls that activate new ids, warm calls, and calls that queue on one shared actor per kind, on all three actor
 /// kinds, from <see cref="Callers"/> callers. The ids are the warm-up's own, so no scenario finds them; the actors

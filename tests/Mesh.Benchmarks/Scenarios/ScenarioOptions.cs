@@ -15,7 +15,8 @@ internal sealed record ScenarioOptions
                               runs see steady-state code (tier-1 JIT) rather than a run that is mostly compiling
           --duration <s>      seconds of scenario 7 (default 10)
           --node-warmup <s>   with --nodes > 1: seconds of calls that bring each run's new serving node processes to
-                              steady state before it is measured (default 2; 0 measures them cold)
+                              steady state before it is measured (default 10: Orleans silos need 6-10 s of calls to
+                              reach their steady throughput, Mesh nodes about 2; 0 measures them cold)
           --nodes <n>         nodes per framework (default 1; with n > 1, n - 1 serving node processes on loopback and this process calling them)
           --transport <name>  quic (default) or tcp: how Mesh nodes talk to each other with --nodes > 1
           --out <dir>         where scenarios.json and benchmarks-throughput.svg go (default BenchmarkDotNet.Artifacts/scenarios)
@@ -36,7 +37,7 @@ internal sealed record ScenarioOptions
 
     /// <summary>Gets how long each multi-node run warms its new serving node processes before measuring (see
     /// <see cref="NodeWarmup"/>).</summary>
-    public TimeSpan NodeWarmup { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan NodeWarmup { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets how Mesh nodes talk to each other in a multi-node run.</summary>
     public MeshTransport Transport { get; init; } = MeshTransport.Quic;
