@@ -1,5 +1,6 @@
 using System.Buffers;
 using MemoryPack;
+using Mesh.Transport.Tests;
 
 namespace Mesh.Runtime.Tests;
 
@@ -47,7 +48,7 @@ public sealed class RawMessageTests
         AssertSame(request, IMeasureActor_ShiftAsync_Request.Read(new ReadOnlySequence<byte>(bytes)));
 
         // Split inside the first member and again later: the generated reader hands it to MemoryPack's.
-        AssertSame(request, IMeasureActor_ShiftAsync_Request.Read(Split(bytes, 5, 30)));
+        AssertSame(request, IMeasureActor_ShiftAsync_Request.Read(Segments.Split(bytes, 5, 30)));
 
         // Bytes after the message are ignored, as MemoryPack's reader ignores them.
         AssertSame(request, IMeasureActor_ShiftAsync_Request.Read(new ReadOnlySequence<byte>([.. bytes, 1, 2, 3])));
@@ -123,31 +124,6 @@ public sealed class RawMessageTests
         Assert.Equal(
             (expected.point, expected.dx, expected.flag, expected.scale, expected.team, expected.id, expected.at, expected.amount, expected.maybe, expected.big),
             (actual.point, actual.dx, actual.flag, actual.scale, actual.team, actual.id, actual.at, actual.amount, actual.maybe, actual.big));
-    }
-
-    /// <summary>The bytes as a sequence of three segments, cut at <paramref name="first"/> and <paramref name="second"/>.</summary>
-    private static ReadOnlySequence<byte> Split(byte[] bytes, int first, int second)
-    {
-        var head = new Segment(bytes.AsMemory(0, first), 0);
-        var middle = head.Append(bytes.AsMemory(first, second - first));
-        Segment tail = middle.Append(bytes.AsMemory(second));
-        return new ReadOnlySequence<byte>(head, 0, tail, tail.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }
 
