@@ -214,6 +214,7 @@ internal sealed class QuicEndpoint : IDisposable
                     Callback = &OnEvents,
                     Context = context,
                     PinnedSha256 = new MeshQuicBytes(pPins, pins.Length),
+                    ReceiveSpinMicroseconds = (uint)(options.ReceiveSpinTime.Ticks / TimeSpan.TicksPerMicrosecond),
                 };
                 QuicStatus status = NativeMethods.EndpointCreate(&config, out EndpointSafeHandle handle);
                 if (status != QuicStatus.Ok)

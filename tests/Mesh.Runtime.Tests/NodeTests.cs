@@ -46,6 +46,8 @@ public sealed class NodeTests
     [InlineData("Mesh:ShardCount", "0", "Mesh:ShardCount must be between 1 and 1048576 (was 0)")]
     [InlineData("Mesh:MaxFrameSize", "100", "Mesh:MaxFrameSize must be between 1024 and 1073741824 bytes")]
     [InlineData("Mesh:MaxFrameSize", "big", "Mesh:MaxFrameSize is 'big'")]
+    [InlineData("Mesh:ReceiveSpinTime", "00:00:00.011", "Mesh:ReceiveSpinTime must be between 0 and 10 ms (was 00:00:00.0110000)")]
+    [InlineData("Mesh:ReceiveSpinTime", "-00:00:00.001", "Mesh:ReceiveSpinTime must be between 0 and 10 ms (was -00:00:00.0010000)")]
     [InlineData("Mesh:Tls:CertificatePath", "/nonexistent/node.pfx", "Mesh:Tls:CertificatePath is '/nonexistent/node.pfx', which does not exist")]
     [InlineData("Mesh:Tls:ClusterCaPath", "/nonexistent/ca.pem", "Mesh:Tls:ClusterCaPath is '/nonexistent/ca.pem', which does not exist")]
     [InlineData("Mesh:Tls:PinnedThumbprints:0", "ABCD", "Mesh:Tls:PinnedThumbprints contains 'ABCD', which is not a SHA-256 thumbprint")]
@@ -138,6 +140,7 @@ public sealed class NodeTests
             ["Mesh:MailboxCapacity"] = "17",
             ["Mesh:Transport"] = "tcp",
             ["Mesh:MaxFrameSize"] = "65536",
+            ["Mesh:ReceiveSpinTime"] = "00:00:00.0002",
             ["Mesh:Tls:PinnedThumbprints:0"] = new string('a', 64),
         });
 
@@ -147,6 +150,9 @@ public sealed class NodeTests
         MeshOptions options = node.Services.GetRequiredService<IOptions<MeshOptions>>().Value;
         Assert.Equal(MeshTransport.Tcp, options.Transport);
         Assert.Equal(65536, options.MaxFrameSize);
+        Assert.Equal(TimeSpan.FromMicroseconds(200), options.ReceiveSpinTime);
+        Assert.Equal(TimeSpan.FromMicroseconds(200), Mesh.Hosting.ClusterNode.QuicOptionsFrom(options).ReceiveSpinTime);
+        Assert.Equal(TimeSpan.FromMicroseconds(50), Mesh.Hosting.ClusterNode.QuicOptionsFrom(new MeshOptions()).ReceiveSpinTime);
         Assert.Equal([new string('a', 64)], options.Tls.PinnedThumbprints);
         Assert.Equal(1, await node.Mesh.GetActor<IProbeActor>(TestNode.NewKey()).IncrementAsync());
     }

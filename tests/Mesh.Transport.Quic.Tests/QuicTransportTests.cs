@@ -82,6 +82,69 @@ public sealed class QuicTransportTests(ITestOutputHelper output) : IDisposable
         await echo.WaitAsync(Timeout);
     }
 
+    /// <summary>
+    /// Endpoints whose I/O threads stay awake for the longest allowed spin after their last datagram still carry
+    /// traffic, and still go to sleep once it stops: an idle node must cost no processor time. A thread that spins
+    /// (yielding its core between looks) stays runnable, state R in /proc; one asleep in <c>ppoll</c> shows S.
+    /// </summary>
+    [Fact]
+    public async Task EndpointsThatSpinAfterTheirLastDatagramCarryTrafficAndSleepWhenItStops()
+    {
+        QuicEndpointOptions serverOptions = ServerOptions(_ca);
+        serverOptions.ReceiveSpinTime = QuicEndpointOptions.MaxReceiveSpinTime;
+        using QuicEndpoint server = QuicEndpoint.Create(serverOptions);
+        QuicEndpointOptions clientOptions = ClientOptions(_ca.CertificatePem, _ca.IssueNode("client"));
+        clientOptions.ReceiveSpinTime = QuicEndpointOptions.MaxReceiveSpinTime;
+        using QuicEndpoint client = QuicEndpoint.Create(clientOptions);
+
+        byte[] payload = new byte[256 * 1024];
+        new Random(7).NextBytes(payload);
+        Task echo = EchoOneStreamAsync(server, payload.Length, Timeout);
+        using QuicConnection connection = await client.ConnectAsync(EndPointOf(server), "localhost", Timeout);
+        using (QuicStream stream = connection.OpenStream())
+        {
+            await stream.SendAsync(payload, finish: true);
+            Assert.Equal(payload, await ReadToEndAsync(stream.Input, payload.Length, Timeout));
+        }
+
+        // The connection stays open and idle (the echo side holds it until the client closes it). Asleep in three looks in a row, so one that caught a thread between two
+        // yields (or in a callback) does not pass.
+        int asleepInARow = 0;
+        bool asleep = await WaitUntilAsync(
+            () => (asleepInARow = IoThreadStates().All(state => state == 'S') ? asleepInARow + 1 : 0) >= 3,
+            TimeSpan.FromSeconds(20));
+        Assert.True(asleep, $"I/O thread states: {string.Join(", ", IoThreadStates())}");
+        Assert.True(IoThreadStates().Count >= 2, "The two endpoints' I/O threads were not found.");
+        connection.Dispose();
+        await echo.WaitAsync(Timeout);
+    }
+
+    /// <summary>The scheduler state (R, S, D, ...) of every native I/O thread of this process, from /proc.</summary>
+    private static List<char> IoThreadStates()
+    {
+        var states = new List<char>();
+        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).Trim() != "mesh-quic-io")
+                {
+                    continue;
+                }
+
+                // "tid (comm) S ...": the state follows the last ')', since a name may hold one.
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                states.Add(stat[(stat.LastIndexOf(')') + 2)..][0]);
+            }
+            catch (IOException)
+            {
+                // The thread ended while we looked.
+            }
+        }
+
+        return states;
+    }
+
     [Fact]
     public void AnEndpointNotYetDisposedIsKeptAliveByTheNativeLibrary()
     {
@@ -212,6 +275,17 @@ public sealed class QuicTransportTests(ITestOutputHelper output) : IDisposable
 
         output.WriteLine(clientSide.Message);
         Assert.False(server.HasPendingAccept);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(10_001)]
+    public void AReceiveSpinOutsideZeroToTenMillisecondsIsRefused(int microseconds)
+    {
+        QuicEndpointOptions options = ServerOptions(_ca);
+        options.ReceiveSpinTime = TimeSpan.FromMicroseconds(microseconds);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => QuicEndpoint.Create(options));
     }
 
     [Fact]

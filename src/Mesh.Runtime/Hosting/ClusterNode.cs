@@ -6,6 +6,7 @@ using Mesh.Messaging;
 using Mesh.Runtime;
 using Mesh.Transport;
 using Mesh.Transport.Framing;
+using Mesh.Transport.Quic;
 using Mesh.Transport.Security;
 using Mesh.Transport.Tcp;
 using Microsoft.Extensions.Logging;
@@ -54,7 +55,8 @@ internal sealed class ClusterNode : IAsyncDisposable
         ILogger transportLogger = loggerFactory.CreateLogger("Mesh.Transport");
         TransportCredentials credentials = TransportCredentialsLoader.Load(options.Tls, transportLogger);
         var metrics = new TransportMetrics();
-        ITransport transport = TransportFactory.Create(options.Transport, credentials, metrics, transportLogger, () => new TcpTransport(credentials, metrics, transportLogger));
+        ITransport transport = TransportFactory.Create(
+            options.Transport, credentials, metrics, transportLogger, () => new TcpTransport(credentials, metrics, transportLogger), QuicOptionsFrom(options));
         var peers = new PeerConnections(transport, FramedConnectionOptions.FromMeshOptions(options), options: null, metrics, loggerFactory.CreateLogger("Mesh.Messaging"));
         MembershipService? membership = null;
         try
@@ -101,6 +103,9 @@ internal sealed class ClusterNode : IAsyncDisposable
         await _transport.DisposeAsync().ConfigureAwait(false);
         _metrics.Dispose();
     }
+
+    /// <summary>The QUIC transport's settings that <paramref name="options"/> decides; the rest keep their defaults.</summary>
+    internal static QuicTransportOptions QuicOptionsFrom(MeshOptions options) => new() { ReceiveSpinTime = options.ReceiveSpinTime };
 
     private static async Task<EndPoint> ResolveListenEndPointAsync(string endpoint, CancellationToken cancellationToken)
     {

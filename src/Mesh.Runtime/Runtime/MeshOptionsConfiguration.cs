@@ -31,6 +31,7 @@ internal sealed class MeshOptionsConfiguration(IServiceProvider services) : ICon
         ReadInt(section, nameof(MeshOptions.MailboxCapacity), options, static (o, v) => o.MailboxCapacity = v);
         ReadInt(section, nameof(MeshOptions.ShardCount), options, static (o, v) => o.ShardCount = v);
         ReadInt(section, nameof(MeshOptions.MaxFrameSize), options, static (o, v) => o.MaxFrameSize = v);
+        ReadTimeSpan(section, nameof(MeshOptions.ReceiveSpinTime), options, static (o, v) => o.ReceiveSpinTime = v);
         if (section[nameof(MeshOptions.Transport)] is { } transport)
         {
             if (Enum.TryParse(transport, ignoreCase: true, out MeshTransport parsed) && Enum.IsDefined(parsed))

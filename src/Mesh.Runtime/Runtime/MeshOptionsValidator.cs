@@ -30,6 +30,11 @@ internal sealed class MeshOptionsValidator : IValidateOptions<MeshOptions>
             failures.Add($"Mesh:{nameof(MeshOptions.MaxFrameSize)} must be between {MinFrameSize} and {MaxFrameSize} bytes (was {options.MaxFrameSize}).");
         }
 
+        if (options.ReceiveSpinTime < TimeSpan.Zero || options.ReceiveSpinTime > Mesh.Transport.Quic.QuicEndpointOptions.MaxReceiveSpinTime)
+        {
+            failures.Add($"Mesh:{nameof(MeshOptions.ReceiveSpinTime)} must be between 0 and {Mesh.Transport.Quic.QuicEndpointOptions.MaxReceiveSpinTime.TotalMilliseconds} ms (was {options.ReceiveSpinTime}).");
+        }
+
         if (!Enum.IsDefined(options.Transport))
         {
             failures.Add($"Mesh:{nameof(MeshOptions.Transport)} is {(int)options.Transport}: use Quic or Tcp.");

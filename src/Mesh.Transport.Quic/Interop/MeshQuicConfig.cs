@@ -25,4 +25,5 @@ internal unsafe struct MeshQuicConfig
     public delegate* unmanaged[Cdecl]<nint, MeshQuicEvent*, nuint, int> Callback;
     public nint Context;
     public MeshQuicBytes PinnedSha256;
+    public uint ReceiveSpinMicroseconds;
 }

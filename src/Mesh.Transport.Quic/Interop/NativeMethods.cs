@@ -12,7 +12,7 @@ internal static unsafe partial class NativeMethods
     public const string Library = "mesh_quic";
 
     /// <summary>The ABI this assembly was written against (<c>ABI_VERSION</c> in native/src/lib.rs).</summary>
-    public const uint ExpectedAbiVersion = 4;
+    public const uint ExpectedAbiVersion = 5;
 
     /// <summary>Flag of <see cref="StreamSend"/>: finish the send side after the batch.</summary>
     public const uint SendFin = 1;

@@ -36,6 +36,7 @@ internal static class QuicCredentials
             MaxSendBatchBytes = options.MaxSendBatchBytes,
             MaxBidirectionalStreams = options.MaxStreamsPerConnection,
             SendWindowBytes = options.SendWindowBytes,
+            ReceiveSpinTime = options.ReceiveSpinTime,
         };
         foreach (string pin in credentials.PinnedThumbprints)
         {

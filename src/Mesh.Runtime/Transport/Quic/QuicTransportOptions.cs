@@ -37,6 +37,10 @@ internal sealed class QuicTransportOptions
     /// <summary>Gets or sets the concurrent streams a peer may open on one connection. Default: 100.</summary>
     public int MaxStreamsPerConnection { get; set; } = 100;
 
+    /// <summary>Gets or sets how long the QUIC I/O thread stays awake after its last work before it sleeps (see
+    /// <see cref="QuicEndpointOptions.ReceiveSpinTime"/>; <c>Mesh:ReceiveSpinTime</c>). Default: 50 µs.</summary>
+    public TimeSpan ReceiveSpinTime { get; set; } = QuicEndpointOptions.DefaultReceiveSpinTime;
+
     /// <summary>Gets or sets a native library file to load instead of the one shipped next to the assembly; when not
     /// set, the <c>MESH_QUIC_NATIVE_LIBRARY</c> environment variable is used, then the default. Default: none.</summary>
     public string? NativeLibraryPath { get; set; }
@@ -55,5 +59,7 @@ internal sealed class QuicTransportOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(SendPauseThreshold, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(SendWindowBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStreamsPerConnection, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReceiveSpinTime, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ReceiveSpinTime, QuicEndpointOptions.MaxReceiveSpinTime);
     }
 }

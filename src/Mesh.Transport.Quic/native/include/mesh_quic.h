@@ -1,7 +1,7 @@
 /*
  * mesh_quic: the C ABI of Mesh's native QUIC library (quinn + rustls + ring, linked statically).
  * The Rust sources in ../src are the reference; this header documents the same ABI for readers and
- * for C callers. ABI version 4 (mesh_quic_abi_version()).
+ * for C callers. ABI version 5 (mesh_quic_abi_version()).
  *
  * Conventions
  * - Handles are opaque. Each one is freed exactly once with its *_free function; freeing NULL is a
@@ -100,6 +100,8 @@ typedef struct mesh_quic_config {
     mesh_quic_event_fn callback;     /* required */
     void *context;                   /* valid until mesh_quic_endpoint_free returns */
     mesh_quic_bytes pinned_sha256;   /* SHA-256 of accepted peer leaves, 32 bytes each; may be empty */
+    uint32_t receive_spin_us;        /* I/O thread stays awake this long after its last work, at most 10000
+                                        (0: sleeps at once, no default) */
 } mesh_quic_config;
 
 typedef struct mesh_quic_counters_t {

@@ -22,6 +22,8 @@ pub const DEFAULT_MAX_SEND_BATCH_BYTES: u32 = 16 * 1024 * 1024;
 pub const DEFAULT_MAX_BIDI_STREAMS: u32 = 100;
 pub const DEFAULT_STREAM_RECEIVE_WINDOW: u32 = 1024 * 1024;
 pub const DEFAULT_RECEIVE_BATCH_CHUNKS: u32 = 64;
+/// The longest `MeshQuicConfig::receive_spin_us` accepted: 10 ms.
+pub const MAX_RECEIVE_SPIN_US: u32 = 10_000;
 
 /// The largest UDP payload an endpoint sends (the upper bound of quinn's path MTU discovery) and accepts from peers.
 ///
@@ -116,6 +118,9 @@ pub struct MeshQuicConfig {
     /// SHA-256 thumbprints (32 bytes each, concatenated) of peer leaf certificates accepted without
     /// a chain to `trusted_ca`; may be empty.
     pub pinned_sha256: MeshQuicBytes,
+    /// How long the I/O thread keeps looking for datagrams after its last work before it sleeps, in microseconds, at
+    /// most `MAX_RECEIVE_SPIN_US` (0: it sleeps at once). See `Settings::receive_spin`.
+    pub receive_spin_us: u32,
 }
 
 /// The per-endpoint limits the background tasks need.
@@ -123,6 +128,11 @@ pub struct MeshQuicConfig {
 pub struct Settings {
     pub max_send_batch_bytes: usize,
     pub receive_batch_chunks: usize,
+    /// How long the I/O thread stays awake, yielding its core between looks at the socket, after it last received a
+    /// datagram or drove a connection. A peer that sends within it finds the thread awake, so its `sendmsg` wakes
+    /// nobody: on a busy node each wake-up (a futex or `ppoll` return, and across cores an inter-processor interrupt,
+    /// dear in a virtual machine) costs more than the looks. An idle endpoint sleeps after this long.
+    pub receive_spin: std::time::Duration,
 }
 
 /// The validated, parsed form of a `MeshQuicConfig`.
@@ -234,6 +244,9 @@ impl MeshQuicConfig {
         let bind: SocketAddr = bind
             .parse()
             .map_err(|e| Error::new(Status::InvalidArgument, format!("bind address: {e}")))?;
+        if self.receive_spin_us > MAX_RECEIVE_SPIN_US {
+            return Err(config_error(format!("receive spin must be at most {MAX_RECEIVE_SPIN_US} µs")));
+        }
         let alpn = alpn.to_vec();
         if alpn.is_empty() || alpn.len() > 255 {
             return Err(config_error("ALPN protocol id must be 1 to 255 bytes"));
@@ -305,6 +318,7 @@ impl MeshQuicConfig {
             settings: Settings {
                 max_send_batch_bytes: or_default(self.max_send_batch_bytes, DEFAULT_MAX_SEND_BATCH_BYTES) as usize,
                 receive_batch_chunks: or_default(self.receive_batch_chunks, DEFAULT_RECEIVE_BATCH_CHUNKS) as usize,
+                receive_spin: std::time::Duration::from_micros(self.receive_spin_us.into()),
             },
             callback,
             context: self.context,

@@ -30,6 +30,12 @@ use crate::stream::StreamHandle;
 /// Receive batches the I/O thread reads before it looks at timers and connections again.
 const RECEIVE_ROUNDS: usize = 16;
 
+/// Looks at the socket the I/O thread makes after its last work before it may sleep, however short
+/// `Settings::receive_spin` is. A look is one `sched_yield`: on an idle core it returns at once, so the spin's time
+/// bounds it there; on busy cores each yield lets the other runnable threads run first, so these looks keep the
+/// thread awake across their time slices, when a datagram is most likely to arrive meanwhile and a wake-up costs most.
+const MIN_SPIN_LOOKS: u32 = 64;
+
 /// The endpoint's shared state: quinn-proto's endpoint and the connections it routes to.
 pub struct Shared {
     pub io: Arc<Io>,
@@ -789,6 +795,11 @@ pub fn run(shared: Arc<Shared>) {
     let mut endpoint_events = Vec::new();
     let mut connection_events: Vec<proto::ConnectionEvent> = Vec::new();
     let mut out = Vec::new();
+    let spin = io.settings.receive_spin;
+    // When the thread last received a datagram or drove a connection, and how often it has looked since: it sleeps
+    // only once both `spin` and `MIN_SPIN_LOOKS` have passed.
+    let mut last_active = Instant::now();
+    let mut looks: u32 = 0;
     while !io.is_stopped() {
         io.set_sleeping_until(AWAKE);
         let now = Instant::now();
@@ -804,6 +815,7 @@ pub fn run(shared: Arc<Shared>) {
                     Err(_) => continue,
                 }
             };
+            last_active = now;
             let stride_buf = max_payload * receive_segments;
             for (i, meta) in metas.iter().take(count).enumerate() {
                 let mut data = BytesMut::from(&receive_buf[i * stride_buf..i * stride_buf + meta.len]);
@@ -827,6 +839,8 @@ pub fn run(shared: Arc<Shared>) {
                 continue;
             }
             conn.drive(now, &mut endpoint_events, &mut out);
+            last_active = now;
+            looks = 0;
             emit(conn, std::mem::take(&mut out));
             if !endpoint_events.is_empty() {
                 {
@@ -862,6 +876,13 @@ pub fn run(shared: Arc<Shared>) {
             next = next.min(conn.deadline.load(Ordering::SeqCst));
         }
         if next == AWAKE || next <= io.nanos(Instant::now()) {
+            continue;
+        }
+        // Still within the spin: look again after letting any other runnable thread have the core. While this thread
+        // is awake (`sleeping_until` is AWAKE) senders skip the eventfd, and a datagram it finds needed no wake-up.
+        if !spin.is_zero() && (looks < MIN_SPIN_LOOKS || last_active.elapsed() < spin) {
+            looks += 1;
+            std::thread::yield_now();
             continue;
         }
         io.set_sleeping_until(next);

@@ -28,7 +28,7 @@ mod datagram_tests;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-pub use config::{MeshQuicBytes, MeshQuicConfig, FLAG_ACCEPT_INCOMING};
+pub use config::{MeshQuicBytes, MeshQuicConfig, FLAG_ACCEPT_INCOMING, MAX_RECEIVE_SPIN_US};
 pub use connection::ConnectionHandle;
 pub use counters::MeshQuicCounters;
 pub use endpoint::EndpointHandle;
@@ -39,7 +39,7 @@ pub use stream::StreamHandle;
 use error::{Error, Result};
 
 /// Bumped whenever a signature, struct layout or numbering of the ABI changes.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// Runs `f`, turning errors and panics into a status code and the thread's last error message.
 fn ffi(f: impl FnOnce() -> Result<()>) -> i32 {

@@ -64,10 +64,27 @@ fn counters() -> MeshQuicCounters {
 
 #[test]
 fn abi_structs_have_the_layout_of_mesh_quic_h() {
-    assert_eq!(std::mem::size_of::<MeshQuicConfig>(), 152);
+    assert_eq!(std::mem::size_of::<MeshQuicConfig>(), 160);
     assert_eq!(std::mem::size_of::<MeshQuicEvent>(), 48);
     assert_eq!(std::mem::size_of::<MeshQuicCounters>(), 80);
     assert_eq!(std::mem::size_of::<MeshQuicBytes>(), 16);
+}
+
+#[test]
+fn a_receive_spin_above_its_limit_is_a_configuration_error() {
+    let pki = pki();
+    let mut config = config(&pki, false, 0, on_events);
+    config.receive_spin_us = MAX_RECEIVE_SPIN_US + 1;
+    let mut out = ptr::null_mut();
+    let status = unsafe { mesh_quic_endpoint_create(&config, &mut out) };
+    assert_eq!(status, Status::InvalidConfig as i32);
+    assert!(out.is_null());
+    assert!(last_error().contains("receive spin"), "{}", last_error());
+
+    config.receive_spin_us = MAX_RECEIVE_SPIN_US;
+    let status = unsafe { mesh_quic_endpoint_create(&config, &mut out) };
+    assert_eq!(status, Status::Ok as i32, "{}", last_error());
+    unsafe { mesh_quic_endpoint_free(out) };
 }
 
 #[test]

@@ -50,5 +50,6 @@ pub fn config(pki: &Pki, accept: bool, stream_receive_window: u32, callback: Eve
         callback: Some(callback),
         context: ptr::null_mut(),
         pinned_sha256: bytes(b""),
+        receive_spin_us: 0,
     }
 }
