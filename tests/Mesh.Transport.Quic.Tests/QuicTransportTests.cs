@@ -107,8 +107,8 @@ public sealed class QuicTransportTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(payload, await ReadToEndAsync(stream.Input, payload.Length, Timeout));
         }
 
-        // The connection stays open and idle (the echo side holds it until the client closes it). Asleep in three looks in a row, so one that caught a thread between two
-        // yields (or in a callback) does not pass.
+        // The connection stays open and idle (the echo side holds it until the client closes it). Asleep in three looks
+        // in a row, so one that caught a thread between two yields (or in a callback) does not pass.
         int asleepInARow = 0;
         bool asleep = await WaitUntilAsync(
             () => (asleepInARow = IoThreadStates().All(state => state == 'S') ? asleepInARow + 1 : 0) >= 3,
