@@ -78,7 +78,7 @@ internal static class ScenarioRunner
             ? "Single node, in process."
             : $"{options.Nodes} nodes on loopback: {options.Nodes - 1} serving node process(es) and this process as the caller (a Mesh node without capabilities, an Orleans client), so every call crosses nodes; Mesh nodes talk {(options.Transport == MeshTransport.Tcp ? "TCP" : "QUIC")} with mutual TLS. " +
               (options.NodeWarmup > TimeSpan.Zero
-                  ? $"Every run starts new serving processes and warms them with {options.NodeWarmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of calls before it measures."
+                  ? $"Every run starts new serving processes and warms them with {options.NodeWarmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of calls, then {Scenario.NodeWarmupPasses} unmeasured quarter-size passes of the scenario, before it measures."
                   : "Every run starts new serving processes and measures them cold (--node-warmup 0).");
         log.WriteLine($"{layout} Scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {options.Runs} run(s) per framework after {options.WarmupRuns} unmeasured warm-up run(s), " +
             $"{Machine.Describe()}.");
@@ -112,6 +112,7 @@ internal static class ScenarioRunner
                             if (settings.Nodes > 1 && options.NodeWarmup > TimeSpan.Zero)
                             {
                                 await NodeWarmup.RunAsync(framework, options.NodeWarmup).ConfigureAwait(false);
+                                await scenario.WarmNodesAsync(framework, settings, run).ConfigureAwait(false);
                             }
 
                             figures = await scenario.RunAsync(framework, settings, run).ConfigureAwait(false);
