@@ -72,6 +72,53 @@ public sealed class FramedConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_small_answer_keeps_its_request_slot_until_disposed_and_is_not_overwritten_by_later_answers()
+    {
+        // The answer lives in its request's own buffer, so the slot must not serve another request while it is held.
+        FramePayload first = await Client.RequestAsync("first answer"u8).AsTask().WaitAsync(StepTimeout);
+        int slots = Client.RequestSlots;
+        for (int i = 0; i < 8; i++)
+        {
+            using FramePayload other = await Client.RequestAsync(Encoding.UTF8.GetBytes($"other answer {i}")).AsTask().WaitAsync(StepTimeout);
+            Assert.Equal($"other answer {i}", Encoding.UTF8.GetString(other.Span));
+        }
+
+        Assert.Equal("first answer", Encoding.UTF8.GetString(first.Span));
+        Assert.Equal(slots + 1, Client.RequestSlots);
+
+        // Disposed, the slot is free again: the next requests reuse the two slots rather than growing the table.
+        first.Dispose();
+        for (int i = 0; i < 8; i++)
+        {
+            using FramePayload again = await Client.RequestAsync("again"u8).AsTask().WaitAsync(StepTimeout);
+            Assert.True(again.Span.SequenceEqual("again"u8));
+        }
+
+        Assert.Equal(slots + 1, Client.RequestSlots);
+    }
+
+    [Fact]
+    public async Task Answers_larger_than_the_request_buffer_and_empty_answers_round_trip_and_free_their_slot_at_once()
+    {
+        byte[] large = [.. Enumerable.Range(0, PendingRequest.MaxAnswerBufferLength + 1).Select(static i => (byte)i)];
+        FramePayload big = await Client.RequestAsync(large).AsTask().WaitAsync(StepTimeout);
+        FramePayload empty = await Client.RequestAsync(ReadOnlySpan<byte>.Empty).AsTask().WaitAsync(StepTimeout);
+        int slots = Client.RequestSlots;
+
+        // Neither holds its slot: a pooled array (large) and nothing (empty) are not the request's buffer.
+        using (FramePayload next = await Client.RequestAsync("next"u8).AsTask().WaitAsync(StepTimeout))
+        {
+            Assert.True(next.Span.SequenceEqual("next"u8));
+        }
+
+        Assert.Equal(slots, Client.RequestSlots);
+        Assert.True(big.Span.SequenceEqual(large));
+        Assert.Equal(0, empty.Length);
+        big.Dispose();
+        empty.Dispose();
+    }
+
+    [Fact]
     public async Task A_failing_handler_answers_with_a_typed_error_and_the_connection_keeps_working()
     {
         RemoteRequestException error = await Assert.ThrowsAsync<RemoteRequestException>(async () => await Client.RequestAsync("fail"u8).AsTask().WaitAsync(StepTimeout));

@@ -3,17 +3,20 @@ using System.Runtime.InteropServices;
 
 namespace Mesh.Transport.Framing;
 
-/// <summary>A response payload in a pooled array (<see cref="PayloadPool"/>). Dispose it exactly once when done, which
-/// returns the array to the pool; a default instance is empty.</summary>
+/// <summary>A response payload: in the answer buffer of the request it answers (<see cref="PendingRequest"/>), or in a
+/// pooled array (<see cref="PayloadPool"/>) when it is too large for that. Dispose it exactly once when done, which
+/// gives the request's slot back to its table or the array back to the pool; a default instance is empty.</summary>
 [StructLayout(LayoutKind.Auto)]
 internal readonly struct FramePayload : IDisposable
 {
     private readonly byte[]? _array;
+    private readonly PendingRequest? _owner;
 
-    internal FramePayload(byte[]? array, int length)
+    internal FramePayload(byte[]? array, int length, PendingRequest? owner = null)
     {
         _array = array;
         Length = length;
+        _owner = owner;
     }
 
     /// <summary>Gets the payload's length in bytes.</summary>
@@ -38,10 +41,27 @@ internal readonly struct FramePayload : IDisposable
         return new FramePayload(array, length);
     }
 
-    /// <summary>Returns the array to the pool.</summary>
+    /// <summary>Gets whether the payload lives in <paramref name="request"/>'s answer buffer.</summary>
+    internal bool IsOwnedBy(PendingRequest request) => ReferenceEquals(_owner, request);
+
+    /// <summary>Returns the request's slot to its table, or the array to the pool.</summary>
     public void Dispose()
     {
-        if (_array is not null)
+        if (_owner is not null)
+        {
+            _owner.ReleaseAnswer();
+        }
+        else if (_array is not null)
+        {
+            PayloadPool.Return(_array);
+        }
+    }
+
+    /// <summary>Drops a payload that no caller received (its request had completed already): a pooled array goes back to
+    /// the pool; a request's answer buffer stays with the request, whose slot belongs to whoever completed it.</summary>
+    internal void Discard()
+    {
+        if (_owner is null && _array is not null)
         {
             PayloadPool.Return(_array);
         }

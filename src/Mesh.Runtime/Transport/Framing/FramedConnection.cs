@@ -583,10 +583,10 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
             return;
         }
 
-        FramePayload copy = FramePayload.CopyOf(payload);
+        FramePayload copy = request.CopyAnswer(payload);
         if (!request.TryComplete(header.CorrelationId, copy))
         {
-            copy.Dispose();
+            copy.Discard();
             FramingLog.LateResponseDropped(_logger, header.Kind, header.CorrelationId, _peerName);
         }
     }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics;
 using System.Threading.Tasks.Sources;
 
 namespace Mesh.Transport.Framing;
@@ -11,13 +13,24 @@ namespace Mesh.Transport.Framing;
 /// <remarks>
 /// Threads: the caller starts it; the read loop (response), the timeout scan, a cancellation callback and a connection
 /// failure race to complete it. <see cref="_activeId"/> decides: whoever swaps it from the request's id to zero owns
-/// the completion, everyone else does nothing. The caller's <see cref="GetResult"/> then recycles it.
+/// the completion, everyone else does nothing. The caller's <see cref="GetResult"/> then recycles it, or, when the
+/// answer is in this request's own buffer, the disposal of that answer does.
+/// <para>The answer buffer: a response of up to <see cref="MaxAnswerBufferLength"/> bytes is copied into an array this
+/// request keeps from one use to the next, so a warm connection answers without renting, without returning and
+/// without touching any state another request shares. Only the connection's read loop writes it, one response after
+/// another, and nobody reads it until the response written last was handed to the caller, who holds the slot (out of
+/// the free list) until it disposes the answer; a late response to an earlier use is written and ignored before the
+/// next response can be.</para>
 /// </remarks>
 internal sealed class PendingRequest : IValueTaskSource<FramePayload>
 {
     private static readonly Action<object?, CancellationToken> CancelCallback = static (state, token) => ((PendingRequest)state!).Cancel(token);
 
+    /// <summary>The largest response kept in the request's own buffer; larger ones use <see cref="PayloadPool"/>.</summary>
+    internal const int MaxAnswerBufferLength = 1024;
+
     private readonly PendingRequestTable _table;
+    private byte[]? _answer;
     private ManualResetValueTaskSourceCore<FramePayload> _core = new() { RunContinuationsAsynchronously = true };
     private ulong _activeId;
     private uint _generation;
@@ -62,6 +75,26 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
 
     public ValueTask<FramePayload> AsValueTask() => new(this, _core.Version);
 
+    /// <summary>Copies a response to this request into its answer buffer (growing it if needed), or into a pooled array
+    /// when it is larger than <see cref="MaxAnswerBufferLength"/>. Called by the read loop only.</summary>
+    public FramePayload CopyAnswer(in ReadOnlySequence<byte> payload)
+    {
+        long length = payload.Length;
+        if (length == 0)
+        {
+            return default;
+        }
+
+        if (length > MaxAnswerBufferLength)
+        {
+            return FramePayload.CopyOf(payload);
+        }
+
+        byte[] buffer = _answer is { } current && current.Length >= length ? current : (_answer = new byte[Math.Max(64, BitOperations.RoundUpToPowerOf2((uint)length))]);
+        payload.CopyTo(buffer);
+        return new FramePayload(buffer, (int)length, this);
+    }
+
     public bool TryComplete(ulong id, FramePayload payload)
     {
         if (id == 0 || Interlocked.CompareExchange(ref _activeId, 0, id) != id)
@@ -86,9 +119,12 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
 
     public FramePayload GetResult(short token)
     {
+        bool answerHeld = false;
         try
         {
-            return _core.GetResult(token);
+            FramePayload answer = _core.GetResult(token);
+            answerHeld = answer.IsOwnedBy(this);
+            return answer;
         }
         finally
         {
@@ -96,9 +132,17 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
             _registration.Dispose();
             _registration = default;
             _core.Reset();
-            _table.Return(this);
+
+            // An answer in this request's buffer keeps the slot until the caller disposes it (ReleaseAnswer).
+            if (!answerHeld)
+            {
+                _table.Return(this);
+            }
         }
     }
+
+    /// <summary>The caller is done with the answer in this request's buffer: the slot is free for the next request.</summary>
+    internal void ReleaseAnswer() => _table.Return(this);
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
