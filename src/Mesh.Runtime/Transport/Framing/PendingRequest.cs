@@ -80,13 +80,9 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
     public FramePayload CopyAnswer(in ReadOnlySequence<byte> payload)
     {
         long length = payload.Length;
-        if (length == 0)
+        if (length == 0 || length > MaxAnswerBufferLength)
         {
-            return default;
-        }
-
-        if (length > MaxAnswerBufferLength)
-        {
+            // Empty: no payload at all; large: a pooled array, so the slot does not keep a large buffer.
             return FramePayload.CopyOf(payload);
         }
 
