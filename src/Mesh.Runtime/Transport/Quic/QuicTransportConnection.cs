@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -12,15 +11,13 @@ namespace Mesh.Transport.Quic;
 /// <para>Receiving: <see cref="Input"/> reads the stream's own pipe, into which the native callback copied the bytes
 /// (the one copy of that direction); <see cref="QuicInputReader"/> only turns QUIC failures into
 /// <see cref="TransportException"/>.</para>
-/// <para>Sending: writers write into <see cref="Output"/>'s pipe buffers; one send loop per connection hands whatever
-/// has accumulated to <see cref="QuicStream.SendAsync(ReadOnlySpan{ReadOnlyMemory{byte}}, bool)"/> as one batch of
-/// segments, which the native library copies once. The send completes as soon as it is copied while the stream's
-/// native queue is under <see cref="QuicTransportOptions.SendWindowBytes"/>, so the pipe's blocks are recycled at once;
-/// writes flushed while the loop is copying, or while the queue is over the window, go out together in the next batch. Completing <see cref="Output"/> sends what is left and finishes the stream (FIN); <see cref="Abort"/>
-/// resets both directions.</para>
-/// <para>Threads: the send loop is the output pipe's only reader; <see cref="Abort"/> and <see cref="DisposeAsync"/>
-/// may run on any thread and only set <see cref="_closed"/> once (Interlocked), cancel the loop's pending read and
-/// dispose the stream, which is itself safe against concurrent sends.</para>
+/// <para>Sending: <see cref="Output"/> is a <see cref="QuicOutputWriter"/>: writes go into blocks it keeps, and each
+/// flush hands them, as one batch of segments, to <see cref="QuicStream.SendAsync(ReadOnlySpan{ReadOnlyMemory{byte}}, bool)"/>
+/// on the flushing thread; the native library copies them once. Completing <see cref="Output"/> sends what is left
+/// and finishes the stream (FIN); <see cref="Abort"/> resets both directions.</para>
+/// <para>Threads: <see cref="Output"/> has one writer at a time; <see cref="Abort"/> and <see cref="DisposeAsync"/>
+/// may run on any thread and only set <see cref="_closed"/> once (Interlocked) and abort or dispose the stream, which
+/// is itself safe against concurrent sends (a send racing it fails with a <see cref="TransportException"/>).</para>
 /// </remarks>
 internal sealed class QuicTransportConnection : ITransportConnection
 {
@@ -28,11 +25,9 @@ internal sealed class QuicTransportConnection : ITransportConnection
     internal const ulong AbortErrorCode = 1;
 
     private readonly QuicStream _stream;
-    private readonly Pipe _output;
+    private readonly QuicOutputWriter _output;
     private readonly QuicInputReader _input;
-    private readonly int _maxBatchBytes;
     private readonly TimeSpan _closeTimeout;
-    private readonly Task _sending;
     private int _closed;
 
     public QuicTransportConnection(QuicStream stream, EndPoint? remoteEndPoint, PeerIdentity peer, QuicTransportOptions options)
@@ -40,20 +35,14 @@ internal sealed class QuicTransportConnection : ITransportConnection
         _stream = stream;
         RemoteEndPoint = remoteEndPoint;
         Peer = peer;
-        _maxBatchBytes = options.MaxSendBatchBytes;
         _closeTimeout = options.ConnectTimeout;
-        _output = new Pipe(new PipeOptions(
-            pool: QuicBufferPool.Default,
-            pauseWriterThreshold: options.SendPauseThreshold,
-            resumeWriterThreshold: options.SendPauseThreshold / 2,
-            useSynchronizationContext: false));
+        _output = new QuicOutputWriter(stream, options.MaxSendBatchBytes);
         _input = new QuicInputReader(stream.Input);
-        _sending = SendLoopAsync();
     }
 
     public PipeReader Input => _input;
 
-    public PipeWriter Output => _output.Writer;
+    public PipeWriter Output => _output;
 
     public EndPoint? RemoteEndPoint { get; }
 
@@ -66,6 +55,7 @@ internal sealed class QuicTransportConnection : ITransportConnection
             return;
         }
 
+        _output.OnAborted();
         try
         {
             _stream.Abort(AbortErrorCode);
@@ -75,8 +65,7 @@ internal sealed class QuicTransportConnection : ITransportConnection
             // Already gone: the peer sees the end either way.
         }
 
-        // Ends the send loop and completes Input with an error, so readers of both directions stop.
-        _output.Reader.CancelPendingRead();
+        // Fails a send waiting for the window and completes Input with an error, so readers of both directions stop.
         _stream.Dispose();
     }
 
@@ -85,95 +74,31 @@ internal sealed class QuicTransportConnection : ITransportConnection
         if (Volatile.Read(ref _closed) == 0)
         {
             // Graceful: whatever was written goes out, then FIN; a peer that stops reading cannot hold this up for long.
-            await _output.Writer.CompleteAsync().ConfigureAwait(false);
-            try
+            // The writer is idle by now (its one user, the framing layer, has stopped writing).
+            _output.Complete();
+            if (_output.CompletedWithError)
             {
-                await _sending.WaitAsync(_closeTimeout).ConfigureAwait(false);
+                Abort("the writer failed");
             }
-            catch (TimeoutException)
+            else
             {
-                Abort("the peer did not take the last bytes in time");
+                try
+                {
+                    await _output.Completion!.WaitAsync(_closeTimeout).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    Abort("the peer did not take the last bytes in time");
+                }
+                catch (TransportException)
+                {
+                    // The stream failed: there is nothing left to deliver.
+                }
             }
         }
 
         Interlocked.Exchange(ref _closed, 1);
-        _output.Reader.CancelPendingRead();
-        await _sending.ConfigureAwait(false);
         _stream.Dispose();
-    }
-
-    private async Task SendLoopAsync()
-    {
-        // Let the constructor return before the first read.
-        await Task.Yield();
-        PipeReader reader = _output.Reader;
-        ReadOnlyMemory<byte>[] batch = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(16);
-        Exception? failure = null;
-        try
-        {
-            while (true)
-            {
-                ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled && Volatile.Read(ref _closed) != 0)
-                {
-                    failure = new TransportException("The QUIC stream was aborted.");
-                    break;
-                }
-
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                bool finished = false;
-                while (!buffer.IsEmpty || (result.IsCompleted && !finished))
-                {
-                    ReadOnlySequence<byte> chunk = buffer.Length > _maxBatchBytes ? buffer.Slice(0, _maxBatchBytes) : buffer;
-                    int count = 0;
-                    foreach (ReadOnlyMemory<byte> segment in chunk)
-                    {
-                        if (segment.IsEmpty)
-                        {
-                            continue;
-                        }
-
-                        if (count == batch.Length)
-                        {
-                            batch = Grow(batch);
-                        }
-
-                        batch[count++] = segment;
-                    }
-
-                    buffer = buffer.Slice(chunk.End);
-                    finished = result.IsCompleted && buffer.IsEmpty;
-                    await _stream.SendAsync(new ReadOnlySpan<ReadOnlyMemory<byte>>(batch, 0, count), finished).ConfigureAwait(false);
-                }
-
-                reader.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is QuicTransportException or ObjectDisposedException or InvalidOperationException)
-        {
-            failure = new TransportException($"Sending on the QUIC stream failed: {ex.Message}", ex);
-        }
-        finally
-        {
-            Array.Clear(batch);
-            ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(batch);
-        }
-
-        // A writer still writing sees FlushResult.IsCompleted (and GetMemory keeps working until it completes).
-        await reader.CompleteAsync(failure).ConfigureAwait(false);
-    }
-
-    private static ReadOnlyMemory<byte>[] Grow(ReadOnlyMemory<byte>[] batch)
-    {
-        ReadOnlyMemory<byte>[] larger = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(batch.Length * 2);
-        batch.CopyTo(larger, 0);
-        Array.Clear(batch);
-        ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(batch);
-        return larger;
     }
 
     /// <summary>The stream's input pipe, with QUIC failures surfaced as <see cref="TransportException"/>.</summary>

@@ -22,16 +22,13 @@ internal sealed class QuicTransportOptions
     /// thumbprint, never by name, so any value works. Default: <c>mesh</c>.</summary>
     public string ServerName { get; set; } = "mesh";
 
-    /// <summary>Gets or sets the most bytes handed to QUIC in one send (one batch of coalesced writes). Default: 1 MiB.</summary>
+    /// <summary>Gets or sets the most bytes handed to QUIC in one native send; a flush of more is sent in several.
+    /// Default: 1 MiB.</summary>
     public int MaxSendBatchBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Gets or sets how many bytes written to a connection may wait for QUIC before writers are paused.
-    /// Default: 1 MiB.</summary>
-    public long SendPauseThreshold { get; set; } = 1024 * 1024;
-
     /// <summary>Gets or sets how many bytes of one stream, already copied by the native library, may wait for QUIC
-    /// before the stream's send loop waits for them to drain. Below it a send completes as soon as it is copied, so
-    /// the pipe's buffers are recycled at once. Default: 256 KiB.</summary>
+    /// before a flush of the connection's output waits for them to drain (backpressure). Below it a flush completes as
+    /// soon as the native library has copied it, and the output's buffers take new writes at once. Default: 256 KiB.</summary>
     public long SendWindowBytes { get; set; } = 256 * 1024;
 
     /// <summary>Gets or sets the concurrent streams a peer may open on one connection. Default: 100.</summary>
@@ -56,7 +53,6 @@ internal sealed class QuicTransportOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(RefusalWait, TimeSpan.Zero);
         ArgumentException.ThrowIfNullOrEmpty(ServerName);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSendBatchBytes, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(SendPauseThreshold, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(SendWindowBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStreamsPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(ReceiveSpinTime, TimeSpan.Zero);
