@@ -102,14 +102,14 @@ internal sealed class CallService : IDeferredClusterServiceHandler
 
     private void Accept(ReadOnlySequence<byte> payload, DeferredResponse response, PeerIdentity peer)
     {
-        // The request must outlive this call (it waits in a mailbox): one pooled copy, owned by the work item from here.
+        // The request must outlive this call (it waits in a mailbox): one copy, in a buffer the work item owns from here.
         int length = (int)payload.Length;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        RemoteCallItem item = RemoteCallItem.Rent(length, out byte[] buffer);
         payload.CopyTo(buffer);
         bool handedOff = false;
         try
         {
-            handedOff = Route(buffer, length, response, peer);
+            handedOff = Route(item, length, response, peer);
         }
         catch (Exception exception)
         {
@@ -126,14 +126,15 @@ internal sealed class CallService : IDeferredClusterServiceHandler
         {
             if (!handedOff)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                item.ReturnUnused();
             }
         }
     }
 
-    /// <returns>Whether <paramref name="buffer"/> was handed to a work item or a forward (which return it).</returns>
-    private bool Route(byte[] buffer, int length, DeferredResponse response, PeerIdentity peer)
+    /// <returns>Whether <paramref name="item"/> was started and queued, or handed to a forward (which returns it).</returns>
+    private bool Route(RemoteCallItem item, int length, DeferredResponse response, PeerIdentity peer)
     {
+        byte[] buffer = item.Buffer;
         string? error = CallEnvelope.TryRead(buffer.AsSpan(0, length), out CallEnvelope envelope);
         if (error is not null)
         {
@@ -187,7 +188,7 @@ internal sealed class CallService : IDeferredClusterServiceHandler
             MessagingLog.Forwarding(_logger, target, owner.Name, envelope.Hops + 1);
             uint remaining = deadline == long.MaxValue ? CallEnvelope.NoDeadline : (uint)Math.Max(0, deadline - Environment.TickCount64);
             CallEnvelope.Rewrite(buffer.AsSpan(0, length), (byte)(envelope.Hops + 1), remaining);
-            _ = ForwardAsync(Runtime.Network, owner, target, buffer, length, envelope.IsOneWay, remaining, response);
+            _ = ForwardAsync(Runtime.Network, owner, target, item, length, envelope.IsOneWay, remaining, response);
             return true;
         }
 
@@ -223,7 +224,7 @@ internal sealed class CallService : IDeferredClusterServiceHandler
         Activity? activity = MeshTelemetry.Source.HasListeners()
             ? MeshTelemetry.StartServerCall(contract, envelope.MethodId, RemoteCallItem.MethodName(contract, envelope.MethodId), id, Runtime.Self.Name, envelope.IsOneWay, envelope.TraceParent, envelope.TraceState)
             : null;
-        RemoteCallItem item = RemoteCallItem.Rent(this, buffer, length, envelope.BodyOffset, envelope.MethodId, contract, id, response, !response.IsValid, deadline, activity);
+        item.Start(this, length, envelope.BodyOffset, envelope.MethodId, contract, id, response, !response.IsValid, deadline, activity);
         try
         {
             activation.Enqueue(item);
@@ -259,8 +260,9 @@ internal sealed class CallService : IDeferredClusterServiceHandler
         }
     }
 
-    private async Task ForwardAsync(IPeerNetwork network, MeshNode owner, ActorId id, byte[] buffer, int length, bool oneWay, uint remaining, DeferredResponse response)
+    private async Task ForwardAsync(IPeerNetwork network, MeshNode owner, ActorId id, RemoteCallItem item, int length, bool oneWay, uint remaining, DeferredResponse response)
     {
+        byte[] buffer = item.Buffer;
         try
         {
             if (oneWay)
@@ -299,7 +301,7 @@ internal sealed class CallService : IDeferredClusterServiceHandler
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            item.ReturnUnused();
         }
     }
 

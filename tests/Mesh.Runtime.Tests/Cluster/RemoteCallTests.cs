@@ -33,6 +33,40 @@ public sealed class RemoteCallTests
     }
 
     [Fact]
+    public async Task Concurrent_requests_smaller_and_larger_than_the_owners_request_buffer_are_each_answered_with_their_own_bytes()
+    {
+        // Requests up to RemoteCallItem.MaxOwnBufferLength are copied into a buffer the pooled item keeps, larger ones
+        // into pooled arrays: many in flight at once, of both kinds, must never see another call's bytes.
+        await using TestCluster cluster = await TestCluster.StartAsync(2);
+        string key = TestCluster.KeyOwnedBy(cluster[0], cluster[1]);
+        IProbeActor actor = cluster[0].Mesh.GetActor<IProbeActor>(key);
+        int[] lengths = [0, 1, 500, RemoteCallItem.MaxOwnBufferLength - 100, RemoteCallItem.MaxOwnBufferLength, RemoteCallItem.MaxOwnBufferLength + 1, 5000, 70_000];
+
+        for (int round = 0; round < 3; round++)
+        {
+            var calls = new List<(string Text, Task<string> Echo)>();
+            for (int i = 0; i < 64; i++)
+            {
+                int length = lengths[i % lengths.Length];
+                string text = string.Create(length, (round, i), static (span, state) =>
+                {
+                    for (int c = 0; c < span.Length; c++)
+                    {
+                        span[c] = (char)('a' + ((c + state.i + state.round) % 26));
+                    }
+                });
+                calls.Add((text, actor.EchoAsync(text).AsTask()));
+            }
+
+            await Task.WhenAll(calls.Select(c => c.Echo)).Within();
+            foreach ((string text, Task<string> echo) in calls)
+            {
+                Assert.Equal(text, await echo);
+            }
+        }
+    }
+
+    [Fact]
     public async Task One_way_messages_cross_nodes_in_the_order_sent()
     {
         await using TestCluster cluster = await TestCluster.StartAsync(2);
