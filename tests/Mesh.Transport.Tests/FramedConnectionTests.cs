@@ -191,6 +191,36 @@ public sealed class FramedConnectionTests : IAsyncLifetime
         await blocked.AsTask().WaitAsync(StepTimeout);
     }
 
+    [Fact]
+    public async Task After_a_burst_the_frame_pool_keeps_no_more_than_its_bound_and_its_count_matches_what_it_holds()
+    {
+        // Far more frames in flight than the pool may keep: the write loop pools what fits and releases the rest.
+        FramedConnectionOptions options = Options();
+        options.FramePoolBytes = 64 * 1024;
+        await using FramedConnection sender = await ConnectAsync(options, NullLogger.Instance);
+        byte[] payload = new byte[4 * 1024];
+
+        for (int round = 0; round < 3; round++)
+        {
+            var requests = new Task<FramePayload>[500];
+            for (int i = 0; i < requests.Length; i++)
+            {
+                requests[i] = sender.RequestAsync(payload).AsTask();
+            }
+
+            foreach (FramePayload answer in await Task.WhenAll(requests).WaitAsync(StepTimeout))
+            {
+                Assert.Equal(payload.Length, answer.Length);
+                answer.Dispose();
+            }
+
+            (int frames, long bytes, long counted) = sender.FramePoolUsage;
+            Assert.True(frames > 0, "The pool kept no frame at all.");
+            Assert.True(bytes <= options.FramePoolBytes, $"The pool holds {bytes} bytes in {frames} frames; its bound is {options.FramePoolBytes}.");
+            Assert.Equal(bytes, counted);
+        }
+    }
+
     private static FramedConnectionOptions Options() => new() { RequestTimeout = TimeSpan.FromMinutes(5) };
 
     private async Task<FramedConnection> ConnectAsync(FramedConnectionOptions options, ILogger logger)

@@ -96,6 +96,25 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
     /// <summary>Gets the number of request slots this connection has (the most requests it ever had in flight at once).</summary>
     internal int RequestSlots => _requests.Capacity;
 
+    /// <summary>Gets the frames the idle pool holds, the bytes they count against
+    /// <see cref="FramedConnectionOptions.FramePoolBytes"/>, and the pool's running count of those bytes (for tests: the
+    /// two agree whenever no frame is being rented or returned).</summary>
+    internal (int Frames, long Bytes, long Counted) FramePoolUsage
+    {
+        get
+        {
+            int frames = 0;
+            long bytes = 0;
+            foreach (OutboundFrame frame in _framePool)
+            {
+                frames++;
+                bytes += PooledCost(frame);
+            }
+
+            return (frames, bytes, Volatile.Read(ref _framePoolBytes));
+        }
+    }
+
     /// <summary>Starts the read and write loops. Call once.</summary>
     public void Start()
     {
