@@ -77,6 +77,47 @@ public sealed class QuicOutputWriterTests
     }
 
     [Fact]
+    public async Task Completing_with_more_unflushed_than_the_peer_takes_before_it_reads_sends_everything_then_the_end()
+    {
+        QuicTransportOptions options = QuicTestNode.TestOptions();
+        options.SendWindowBytes = 4096;
+        options.MaxSendBatchBytes = 3000;
+        await using Pair pair = await Pair.OpenAsync(options);
+        PipeWriter output = pair.Outbound.Output;
+
+        // 8 MiB, never flushed: the last send outgrows what the reading side buffers (its pipe and QUIC's window, about
+        // 2 MiB) before anyone reads, so it has to wait for the window with most of its batches still to go.
+        const int Total = 8 * 1024 * 1024;
+        for (int written = 0; written < Total;)
+        {
+            Span<byte> span = output.GetSpan();
+            int take = Math.Min(span.Length, Total - written);
+            for (int i = 0; i < take; i++)
+            {
+                span[i] = Pattern(written + i);
+            }
+
+            output.Advance(take);
+            written += take;
+        }
+
+        await output.CompleteAsync();
+        Task sent = ((QuicOutputWriter)output).Completion!;
+        Assert.False(sent.IsCompleted, "The last send did not wait although the peer read nothing.");
+
+        byte[] received = await QuicTransportTests.ReadToEndAsync(pair.Inbound.Input, Total, pair.Token);
+        await sent.WaitAsync(pair.Token);
+        Assert.Equal(Total, received.Length);
+        for (int i = 0; i < received.Length; i++)
+        {
+            if (received[i] != Pattern(i))
+            {
+                Assert.Fail($"Byte {i} is {received[i]}, not {Pattern(i)}.");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Aborting_the_connection_fails_a_flush_that_waits_for_the_send_window_instead_of_leaving_it_waiting()
     {
         QuicTransportOptions options = QuicTestNode.TestOptions();

@@ -146,6 +146,7 @@ internal sealed class QuicOutputWriter : PipeWriter
             // The writer failed: the peer must not take what it wrote for a complete stream, so no FIN is sent; the
             // connection's disposal resets the stream.
             _completedWithError = true;
+            ReleaseBlocks();
             completion = Task.CompletedTask;
         }
         else
@@ -153,15 +154,25 @@ internal sealed class QuicOutputWriter : PipeWriter
             try
             {
                 ValueTask sent = SendBuffered(finish: true);
-                completion = sent.IsCompletedSuccessfully ? Task.CompletedTask : WrapFailureAsync(sent.AsTask());
+                if (sent.IsCompletedSuccessfully)
+                {
+                    sent.GetAwaiter().GetResult();
+                    ReleaseBlocks();
+                    completion = Task.CompletedTask;
+                }
+                else
+                {
+                    // The rest of the last flush waits for the window: its blocks stay until it is sent.
+                    completion = FinishAsync(sent);
+                }
             }
             catch (Exception failure) when (IsSendFailure(failure))
             {
+                ReleaseBlocks();
                 completion = Task.FromException(SendFailed(failure));
             }
         }
 
-        ReleaseBlocks();
         Volatile.Write(ref _completion, completion);
     }
 
@@ -177,7 +188,7 @@ internal sealed class QuicOutputWriter : PipeWriter
     private static TransportException SendFailed(Exception exception) =>
         new($"Sending on the QUIC stream failed: {exception.Message}", exception);
 
-    private static async Task WrapFailureAsync(Task send)
+    private async Task FinishAsync(ValueTask send)
     {
         try
         {
@@ -186,6 +197,10 @@ internal sealed class QuicOutputWriter : PipeWriter
         catch (Exception exception) when (IsSendFailure(exception))
         {
             throw SendFailed(exception);
+        }
+        finally
+        {
+            ReleaseBlocks();
         }
     }
 
