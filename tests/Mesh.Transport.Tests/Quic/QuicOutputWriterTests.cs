@@ -66,14 +66,7 @@ public sealed class QuicOutputWriterTests
         await pair.Outbound.Output.CompleteAsync();
 
         byte[] received = await reading.WaitAsync(pair.Token);
-        Assert.Equal(written, received.Length);
-        for (int i = 0; i < received.Length; i++)
-        {
-            if (received[i] != Pattern(i))
-            {
-                Assert.Fail($"Byte {i} is {received[i]}, not {Pattern(i)}.");
-            }
-        }
+        AssertPattern(received, written);
     }
 
     [Fact]
@@ -88,18 +81,7 @@ public sealed class QuicOutputWriterTests
         // 8 MiB, never flushed: the last send outgrows what the reading side buffers (its pipe and QUIC's window, about
         // 2 MiB) before anyone reads, so it has to wait for the window with most of its batches still to go.
         const int Total = 8 * 1024 * 1024;
-        for (int written = 0; written < Total;)
-        {
-            Span<byte> span = output.GetSpan();
-            int take = Math.Min(span.Length, Total - written);
-            for (int i = 0; i < take; i++)
-            {
-                span[i] = Pattern(written + i);
-            }
-
-            output.Advance(take);
-            written += take;
-        }
+        WritePattern(output, 0, Total);
 
         await output.CompleteAsync();
         Task sent = ((QuicOutputWriter)output).Completion!;
@@ -107,14 +89,7 @@ public sealed class QuicOutputWriterTests
 
         byte[] received = await QuicTransportTests.ReadToEndAsync(pair.Inbound.Input, Total, pair.Token);
         await sent.WaitAsync(pair.Token);
-        Assert.Equal(Total, received.Length);
-        for (int i = 0; i < received.Length; i++)
-        {
-            if (received[i] != Pattern(i))
-            {
-                Assert.Fail($"Byte {i} is {received[i]}, not {Pattern(i)}.");
-            }
-        }
+        AssertPattern(received, Total);
     }
 
     [Fact]
@@ -163,6 +138,36 @@ public sealed class QuicOutputWriterTests
 
     private static byte Pattern(long index) => (byte)(index % 253);
 
+    /// <summary>Writes the <see cref="Pattern"/> bytes <paramref name="start"/> to <paramref name="start"/> +
+    /// <paramref name="count"/> of the stream, without flushing.</summary>
+    private static void WritePattern(PipeWriter output, long start, int count)
+    {
+        for (int done = 0; done < count;)
+        {
+            Span<byte> span = output.GetSpan();
+            int take = Math.Min(span.Length, count - done);
+            for (int i = 0; i < take; i++)
+            {
+                span[i] = Pattern(start + done + i);
+            }
+
+            output.Advance(take);
+            done += take;
+        }
+    }
+
+    private static void AssertPattern(byte[] received, long expectedLength)
+    {
+        Assert.Equal(expectedLength, received.Length);
+        for (int i = 0; i < received.Length; i++)
+        {
+            if (received[i] != Pattern(i))
+            {
+                Assert.Fail($"Byte {i} is {received[i]}, not {Pattern(i)}.");
+            }
+        }
+    }
+
     /// <summary>Writes <paramref name="chunk"/> bytes per flush until a flush does not complete at once (bounded: 1,000
     /// flushes).</summary>
     private static async Task<(ValueTask<FlushResult> Pending, long Written)> FillUntilAFlushWaitsAsync(PipeWriter output, int chunk, CancellationToken cancellationToken)
@@ -171,20 +176,8 @@ public sealed class QuicOutputWriterTests
         for (int flushes = 0; flushes < 1000; flushes++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int left = chunk;
-            while (left > 0)
-            {
-                Span<byte> span = output.GetSpan();
-                int take = Math.Min(span.Length, left);
-                for (int i = 0; i < take; i++)
-                {
-                    span[i] = Pattern(written + i);
-                }
-
-                output.Advance(take);
-                written += take;
-                left -= take;
-            }
+            WritePattern(output, written, chunk);
+            written += chunk;
 
             ValueTask<FlushResult> flush = output.FlushAsync(cancellationToken);
             if (!flush.IsCompleted)
