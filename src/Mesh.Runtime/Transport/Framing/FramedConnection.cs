@@ -42,7 +42,8 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
     private readonly TransportMetrics _metrics;
     private readonly ILogger _logger;
     private readonly string _peerName;
-    private readonly PendingRequestTable _requests = new();
+    private readonly PendingRequestTable _requests;
+    private readonly HandOffs _handOffs;
     private readonly ConcurrentQueue<OutboundFrame> _sendQueue = new();
     private readonly ConcurrentQueue<OutboundFrame> _framePool = new();
     private readonly AsyncSignal _writeSignal = new();
@@ -76,6 +77,8 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
         _metrics = metrics;
         _logger = logger;
         _peerName = transport.Peer.Subject;
+        _handOffs = new HandOffs(ReleaseHeldFrames);
+        _requests = new PendingRequestTable(_handOffs);
     }
 
     /// <summary>Gets who the peer proved to be.</summary>
@@ -662,6 +665,12 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
                     {
                         throw new ConnectionClosedException("The peer stopped reading.");
                     }
+
+                    if (_handOffs.IsHolding && Volatile.Read(ref _state) == Open)
+                    {
+                        // Frames queued since are held for callers about to run; the last of them wakes this loop.
+                        break;
+                    }
                 }
 
                 if (Volatile.Read(ref _state) == Closing && _sendQueue.IsEmpty)
@@ -729,6 +738,9 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
 
     private void ExpireRequests()
     {
+        // Every hold ends when its callers start (see HandOffs); this only bounds how long a frame could wait if one
+        // never did.
+        ReleaseHeldFrames();
         long now = Environment.TickCount64;
         _requests.ForEachActive(
             static (request, id, now) =>
@@ -801,9 +813,25 @@ internal sealed class FramedConnection : IDeferredResponseOwner, IAsyncDisposabl
 
     private void Enqueue(OutboundFrame frame)
     {
-        Interlocked.Add(ref _queuedBytes, frame.WireLength);
+        long queued = Interlocked.Add(ref _queuedBytes, frame.WireLength);
         _sendQueue.Enqueue(frame);
+
+        // Callers this connection just answered are about to run and send: leave with them (see HandOffs).
+        if (queued < _options.CoalescingBytes && Volatile.Read(ref _state) == Open && _handOffs.TryHold())
+        {
+            return;
+        }
+
         _writeSignal.Signal();
+    }
+
+    /// <summary>The last caller a hold waited for has started: wake the writer for the frames held.</summary>
+    private void ReleaseHeldFrames()
+    {
+        if (!_sendQueue.IsEmpty)
+        {
+            _writeSignal.Signal();
+        }
     }
 
     private void ReleaseQueued(int length)

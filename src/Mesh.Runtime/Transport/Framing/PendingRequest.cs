@@ -37,6 +37,11 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
     private long _deadline;
     private CancellationTokenRegistration _registration;
 
+    // Whether the caller's continuation, registered before the answer came, runs on the thread pool (set by
+    // OnCompleted), and whether TryComplete counted this answer as handed off to it (cleared when the caller starts).
+    private bool _continuesOnPool;
+    private bool _handedOff;
+
     internal PendingRequest(PendingRequestTable table, int slot)
     {
         _table = table;
@@ -98,6 +103,14 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
             return false;
         }
 
+        // A caller that waits on the pool will run, and its GetResult ends the hand-off (see HandOffs): count it before
+        // the continuation can be queued.
+        if (Volatile.Read(ref _continuesOnPool) && _table.HandOffs is { } handOffs)
+        {
+            _handedOff = true;
+            handOffs.Queued();
+        }
+
         _core.SetResult(payload);
         return true;
     }
@@ -115,6 +128,12 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
 
     public FramePayload GetResult(short token)
     {
+        if (_handedOff)
+        {
+            _handedOff = false;
+            _table.HandOffs!.Started();
+        }
+
         bool answerHeld = false;
         try
         {
@@ -127,6 +146,7 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
             // Waits for a cancellation callback that is running, so none can touch the next use of this slot.
             _registration.Dispose();
             _registration = default;
+            Volatile.Write(ref _continuesOnPool, false);
             _core.Reset();
 
             // An answer in this request's buffer keeps the slot until the caller disposes it (ReleaseAnswer).
@@ -142,8 +162,25 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        // Before registering, so an answer that completes the registration counts the hand-off.
+        Volatile.Write(ref _continuesOnPool, RunsOnPool(flags));
         _core.OnCompleted(continuation, state, token, flags);
+    }
+
+    /// <summary>Whether <see cref="ManualResetValueTaskSourceCore{TResult}"/> runs a continuation registered with
+    /// <paramref name="flags"/> on the thread pool (it does unless it captures a synchronization context or scheduler).</summary>
+    private static bool RunsOnPool(ValueTaskSourceOnCompletedFlags flags)
+    {
+        if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) == 0)
+        {
+            return true;
+        }
+
+        SynchronizationContext? context = SynchronizationContext.Current;
+        return (context is null || context.GetType() == typeof(SynchronizationContext)) && TaskScheduler.Current == TaskScheduler.Default;
+    }
 
     private void Cancel(CancellationToken token) => TryFail(ActiveId, new OperationCanceledException("The request was cancelled by its caller.", token));
 }
