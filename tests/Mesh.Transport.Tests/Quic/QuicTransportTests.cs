@@ -145,15 +145,23 @@ public sealed class QuicTransportTests
         await using var client = new QuicTestNode(TestCertificates.Credentials(TestCertificates.NodeB));
         using var cts = new CancellationTokenSource(Timeout);
         System.Net.EndPoint endPoint;
+        ITransportConnection stream;
         await using (QuicTestNode first = await new QuicTestNode(TestCertificates.Credentials(TestCertificates.NodeA)).ListenAsync())
         {
             endPoint = first.EndPoint;
-            await using ITransportConnection stream = await client.Transport.ConnectAsync(endPoint, cts.Token);
+            stream = await client.Transport.ConnectAsync(endPoint, cts.Token);
             await using ITransportConnection? accepted = await first.Listener!.AcceptAsync(cts.Token);
             Assert.NotNull(accepted);
         }
 
-        // Same address, new server process: the client's old connection was closed by the server's endpoint.
+        // Same address, new server process: the client's old connection was closed by the server's endpoint. The client
+        // learns of it asynchronously, and a connect before that may still open its stream on the closing connection
+        // (which then fails); once the old stream has seen the end, the next connect must make a new connection.
+        await using (stream)
+        {
+            await SeeEndAsync(stream.Input, cts.Token);
+        }
+
         await using var second = new QuicTestNode(TestCertificates.Credentials(TestCertificates.NodeA));
         await using ITransportListener listener = await ListenEventuallyAsync(second, endPoint, cts.Token);
         await using ITransportConnection again = await ConnectEventuallyAsync(client, endPoint, cts.Token);
@@ -174,6 +182,18 @@ public sealed class QuicTransportTests
             {
                 await Task.Delay(50, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>Reads until the stream ends, normally or with the transport's error.</summary>
+    private static async Task SeeEndAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReadToEndAsync(reader, 1024, cancellationToken);
+        }
+        catch (TransportException)
+        {
         }
     }
 
