@@ -8,8 +8,9 @@ namespace Mesh.Messaging;
 
 /// <summary>
 /// A call that arrived from another node, in the owner's mailbox: it holds the serialized request (a copy of the
-/// frame, in a buffer the item keeps between uses when the request is small), runs it as one turn through the contract's generated dispatcher, and writes the answer into the
-/// deferred response of the connection it came on. Pooled; it returns to the pool when the answer is sent.
+/// frame, in a buffer the item keeps between uses when the request is small), runs it as one turn through the
+/// contract's generated dispatcher, and writes the answer into the deferred response of the connection it came on.
+/// Pooled; it returns to the pool when the answer is sent.
 /// </summary>
 /// <remarks>
 /// The caller's deadline travels with the call. While the turn runs, <see cref="CallDeadlines"/> enforces it: at the

@@ -49,12 +49,7 @@ public sealed class QuicOutputWriterTests
     [Fact]
     public async Task A_flush_past_the_send_window_waits_until_the_peer_reads_and_then_everything_arrives()
     {
-        QuicTransportOptions options = QuicTestNode.TestOptions();
-        options.SendWindowBytes = 4096;
-        // Batches that do not divide a block, and flushes of many batches: the send that waits is almost always one in
-        // the middle of a flush, with part of a block sent, so the rest of that flush is sent after the wait.
-        options.MaxSendBatchBytes = 3000;
-        await using Pair pair = await Pair.OpenAsync(options);
+        await using Pair pair = await Pair.OpenAsync(SmallWindowOptions(maxSendBatchBytes: 3000));
 
         // The peer reads nothing: its pipe and QUIC's flow control fill up, then the native queue passes the window.
         (ValueTask<FlushResult> pending, long written) = await FillUntilAFlushWaitsAsync(pair.Outbound.Output, 256 * 1024, pair.Token);
@@ -72,10 +67,7 @@ public sealed class QuicOutputWriterTests
     [Fact]
     public async Task Completing_with_more_unflushed_than_the_peer_takes_before_it_reads_sends_everything_then_the_end()
     {
-        QuicTransportOptions options = QuicTestNode.TestOptions();
-        options.SendWindowBytes = 4096;
-        options.MaxSendBatchBytes = 3000;
-        await using Pair pair = await Pair.OpenAsync(options);
+        await using Pair pair = await Pair.OpenAsync(SmallWindowOptions(maxSendBatchBytes: 3000));
         PipeWriter output = pair.Outbound.Output;
 
         // 8 MiB, never flushed: the last send outgrows what the reading side buffers (its pipe and QUIC's window, about
@@ -95,9 +87,7 @@ public sealed class QuicOutputWriterTests
     [Fact]
     public async Task Aborting_the_connection_fails_a_flush_that_waits_for_the_send_window_instead_of_leaving_it_waiting()
     {
-        QuicTransportOptions options = QuicTestNode.TestOptions();
-        options.SendWindowBytes = 4096;
-        await using Pair pair = await Pair.OpenAsync(options);
+        await using Pair pair = await Pair.OpenAsync(SmallWindowOptions());
         (ValueTask<FlushResult> pending, _) = await FillUntilAFlushWaitsAsync(pair.Outbound.Output, 64 * 1024, pair.Token);
 
         pair.Outbound.Abort("test");
@@ -144,6 +134,21 @@ public sealed class QuicOutputWriterTests
         await pair.Outbound.DisposeAsync();
 
         await Assert.ThrowsAsync<TransportException>(() => QuicTransportTests.ReadToEndAsync(pair.Inbound.Input, 1024, pair.Token));
+    }
+
+    /// <summary>A 4 KiB send window, so a peer that does not read soon makes a flush wait. With a batch size that does
+    /// not divide a block, and flushes of many batches, the send that waits is almost always one in the middle of a
+    /// flush, with part of a block sent, so the rest of that flush is sent after the wait.</summary>
+    private static QuicTransportOptions SmallWindowOptions(int? maxSendBatchBytes = null)
+    {
+        QuicTransportOptions options = QuicTestNode.TestOptions();
+        options.SendWindowBytes = 4096;
+        if (maxSendBatchBytes is { } batch)
+        {
+            options.MaxSendBatchBytes = batch;
+        }
+
+        return options;
     }
 
     private static byte Pattern(long index) => (byte)(index % 253);

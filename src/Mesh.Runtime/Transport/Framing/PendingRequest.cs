@@ -105,10 +105,10 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
 
         // A caller that waits on the pool will run, and its GetResult ends the hand-off (see HandOffs): count it before
         // the continuation can be queued.
-        if (Volatile.Read(ref _continuesOnPool) && _table.HandOffs is { } handOffs)
+        if (Volatile.Read(ref _continuesOnPool))
         {
             _handedOff = true;
-            handOffs.Queued();
+            _table.HandOffs.Queued();
         }
 
         _core.SetResult(payload);
@@ -131,7 +131,7 @@ internal sealed class PendingRequest : IValueTaskSource<FramePayload>
         if (_handedOff)
         {
             _handedOff = false;
-            _table.HandOffs!.Started();
+            _table.HandOffs.Started();
         }
 
         bool answerHeld = false;

@@ -20,12 +20,11 @@ internal sealed class PendingRequestTable
     private int _count;
 
     /// <summary>Initializes a new instance of the <see cref="PendingRequestTable"/> class.</summary>
-    /// <param name="handOffs">Where the requests count the answers handed to callers that wait on the thread pool, or
-    /// <see langword="null"/> not to count them.</param>
-    public PendingRequestTable(HandOffs? handOffs = null) => HandOffs = handOffs;
+    /// <param name="handOffs">Where the requests count the answers handed to callers that wait on the thread pool.</param>
+    public PendingRequestTable(HandOffs handOffs) => HandOffs = handOffs;
 
-    /// <summary>Gets where the requests count answers handed to callers waiting on the thread pool, if anywhere.</summary>
-    public HandOffs? HandOffs { get; }
+    /// <summary>Gets where the requests count answers handed to callers waiting on the thread pool.</summary>
+    public HandOffs HandOffs { get; }
 
     /// <summary>Gets how many slots exist (the most requests that were ever in flight at once).</summary>
     public int Capacity => Volatile.Read(ref _count);

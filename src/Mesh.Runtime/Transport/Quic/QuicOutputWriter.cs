@@ -363,16 +363,10 @@ internal sealed class QuicOutputWriter : PipeWriter
         }
     }
 
+    /// <summary>The writer is completed: every block goes back (<see cref="Recycle"/> keeps none once completed).</summary>
     private void ReleaseBlocks()
     {
-        for (int i = 0; i < _segmentCount; i++)
-        {
-            _segments[i].Owner!.Dispose();
-            _segments[i] = default;
-        }
-
-        _segmentCount = 0;
-        _unflushed = 0;
+        Reset();
         while (_spareCount > 0)
         {
             TakeSpare().Dispose();
