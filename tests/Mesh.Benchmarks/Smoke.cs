@@ -303,7 +303,7 @@ public static class Smoke
     private static async Task MultiNodeScenarioRunnerAsync()
     {
         string output = Path.Combine(Path.GetTempPath(), $"Mesh.Benchmarks.Smoke.Scenarios3.{Environment.ProcessId}");
-        var options = new ScenarioOptions { Scale = 0.002, Runs = 1, WarmupRuns = 0, Duration = TimeSpan.FromMilliseconds(250), NodeWarmup = TimeSpan.FromMilliseconds(100), OutputDirectory = output, Nodes = 3 };
+        var options = new ScenarioOptions { Scale = 0.002, Runs = 1, Passes = 2, WarmupRuns = 0, Duration = TimeSpan.FromMilliseconds(250), NodeWarmup = TimeSpan.FromMilliseconds(100), OutputDirectory = output, Nodes = 3 };
         IReadOnlyList<ScenarioOutcome> outcomes = await ScenarioRunner.RunAsync(options, Console.Out);
         ScenarioRunner.PrintSummary(outcomes, options, Console.Out);
         foreach (ScenarioOutcome outcome in outcomes)
@@ -314,6 +314,9 @@ public static class Smoke
                 foreach (string framework in (string[])[Framework.MeshName, Framework.OrleansName])
                 {
                     Expect($"{outcome.Scenario.Key} runs of {framework}", 1, outcome.Runs[framework].Count);
+                    int passes = outcome.Scenario.MeasuresPasses ? 2 : 0;
+                    Expect($"{outcome.Scenario.Key} runs of {framework} with passes", passes == 0 ? 0 : 1, outcome.Passes[framework].Count);
+                    Expect($"{outcome.Scenario.Key} passes of {framework}'s run", passes, outcome.Passes[framework].Sum(static run => run.Count));
                 }
             }
             else
@@ -338,7 +341,7 @@ public static class Smoke
     private static async Task ScenarioRunnerAsync()
     {
         string output = Path.Combine(Path.GetTempPath(), $"Mesh.Benchmarks.Smoke.Scenarios.{Environment.ProcessId}");
-        var options = new ScenarioOptions { Scale = 0.002, Runs = 1, WarmupRuns = 0, Duration = TimeSpan.FromMilliseconds(250), OutputDirectory = output };
+        var options = new ScenarioOptions { Scale = 0.002, Runs = 1, Passes = 1, WarmupRuns = 0, Duration = TimeSpan.FromMilliseconds(250), OutputDirectory = output };
         IReadOnlyList<ScenarioOutcome> outcomes = await ScenarioRunner.RunAsync(options, Console.Out);
         ScenarioRunner.PrintSummary(outcomes, options, Console.Out);
         Expect("scenarios run", Scenario.All.Count, outcomes.Count);

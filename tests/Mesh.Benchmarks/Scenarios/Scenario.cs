@@ -69,6 +69,16 @@ internal abstract class Scenario
     /// never share an id.</summary>
     protected virtual int WarmPassRun(int run, int pass) => 10_000 + (run * NodeWarmupPasses) + pass;
 
+    /// <summary>Gets whether a run measures the scenario <see cref="ScenarioOptions.Passes"/> times on its nodes. The
+    /// short scenarios do: their measured calls take milliseconds, so one pause of the machine moves a single pass by
+    /// tens of percent. Memory (its heap grows with each pass) and sustained (seconds long) measure once.</summary>
+    public virtual bool MeasuresPasses => true;
+
+    /// <summary>The run number measured pass <paramref name="pass"/> (from 0) of run <paramref name="run"/> uses for its
+    /// ids: the run's own for the first, then numbers above the warm-up passes' (at most
+    /// <see cref="ScenarioOptions.MaxPasses"/> per run), so each pass starts from actors no pass has called.</summary>
+    public virtual int MeasuredPassRun(int run, int pass) => pass == 0 ? run : 100_000 + ((run + 100) * ScenarioOptions.MaxPasses) + pass;
+
     public static IReadOnlyList<Scenario> All { get; } =
     [
         new ActivationsScenario(), new HotActorScenario(), new SpreadScenario(), new MixedScenario(),
@@ -234,6 +244,9 @@ internal sealed class HotActorScenario : Scenario
     /// <summary>The passes call the actor the measured run will call: with two or more serving nodes, another id could
     /// live on the other node, whose deep-queue paths would stay cold.</summary>
     protected override int WarmPassRun(int run, int pass) => run;
+
+    /// <summary>Every measured pass calls the same actor, for the same reason (a run starts from the value it finds).</summary>
+    public override int MeasuredPassRun(int run, int pass) => run;
 }
 
 /// <summary>3. Calls spread over three actor types (three capabilities).</summary>
@@ -386,6 +399,8 @@ internal sealed class MemoryScenario : Scenario
 
     public override bool RunsMultiNode => false;
 
+    public override bool MeasuresPasses => false;
+
     public override string Describe(ScenarioSettings settings) => $"Memory: managed bytes per idle activation, {settings.Scaled(Count):N0} activations";
 
     public override IReadOnlyList<ScenarioMetric> Metrics { get; } = [new("bytes/activation", "B", HigherIsBetter: false)];
@@ -435,6 +450,8 @@ internal sealed class SustainedScenario : Scenario
     public override string Key => "sustained";
 
     public override string Describe(ScenarioSettings settings) => $"Sustained: {Callers} callers for {settings.Duration.TotalSeconds:0.##} s";
+
+    public override bool MeasuresPasses => false;
 
     /// <summary>Gets the figures of every call scenario and, as this one runs for seconds, the machine's CPU per call
     /// (see <see cref="CallCosts"/>).</summary>

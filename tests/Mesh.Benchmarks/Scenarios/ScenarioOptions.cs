@@ -11,6 +11,9 @@ internal sealed record ScenarioOptions
                               1 activations, 2 hot, 3 spread, 4 mixed, 5 latency, 6 memory, 7 sustained
           --scale <factor>    multiplies every call and id count (default 1; e.g. 0.1)
           --runs <n>          runs per scenario and framework, frameworks alternating (default 3)
+          --passes <n>        measured passes per run on the run's nodes, one after the other, for the scenarios whose
+                              calls take milliseconds (all but memory and sustained); a run reports each figure's
+                              median over its passes (default 5)
           --warmup <n>        unmeasured runs per scenario and framework before those (default 1), so the measured
                               runs see steady-state code (tier-1 JIT) rather than a run that is mostly compiling
           --duration <s>      seconds of scenario 7 (default 10)
@@ -27,6 +30,13 @@ internal sealed record ScenarioOptions
     public double Scale { get; init; } = 1;
 
     public int Runs { get; init; } = 3;
+
+    /// <summary>The most measured passes a run may make (see <see cref="Scenario.MeasuredPassRun"/>).</summary>
+    public const int MaxPasses = 20;
+
+    /// <summary>Gets how many times a run measures a scenario of milliseconds on its nodes (see
+    /// <see cref="Scenario.MeasuresPasses"/>); the run reports each figure's median over them.</summary>
+    public int Passes { get; init; } = 5;
 
     /// <summary>Gets the unmeasured runs per scenario and framework that come first.</summary>
     public int WarmupRuns { get; init; } = 1;
@@ -84,6 +94,9 @@ internal sealed record ScenarioOptions
                     break;
                 case "--runs" when int.TryParse(value, CultureInfo.InvariantCulture, out int runs) && runs is >= 1 and <= 100:
                     options = options with { Runs = runs };
+                    break;
+                case "--passes" when int.TryParse(value, CultureInfo.InvariantCulture, out int passes) && passes is >= 1 and <= MaxPasses:
+                    options = options with { Passes = passes };
                     break;
                 case "--warmup" when int.TryParse(value, CultureInfo.InvariantCulture, out int warmup) && warmup is >= 0 and <= 100:
                     options = options with { WarmupRuns = warmup };

@@ -38,6 +38,7 @@ internal static class ScenarioReport
             json.WriteString("meshTransport", options.Nodes > 1 ? (options.Transport == MeshTransport.Tcp ? "tcp" : "quic") : "none");
             json.WriteNumber("scale", options.Scale);
             json.WriteNumber("runs", options.Runs);
+            json.WriteNumber("passes", options.Passes);
             json.WriteNumber("warmupRuns", options.WarmupRuns);
             json.WriteNumber("nodeWarmupSeconds", options.Nodes > 1 ? options.NodeWarmup.TotalSeconds : 0);
             json.WriteNumber("durationSeconds", options.Duration.TotalSeconds);
@@ -71,18 +72,28 @@ internal static class ScenarioReport
                         json.WriteStartArray("runs");
                         foreach (IReadOnlyDictionary<string, double> run in outcome.Runs[framework])
                         {
-                            double value = run[metric.Name];
-                            if (double.IsFinite(value))
-                            {
-                                json.WriteNumberValue(value);
-                            }
-                            else
-                            {
-                                json.WriteNullValue();
-                            }
+                            WriteNumberOrNull(json, run[metric.Name]);
                         }
 
                         json.WriteEndArray();
+                        if (outcome.Passes[framework].Count > 0)
+                        {
+                            // Each run's passes, whose median is the run's figure above.
+                            json.WriteStartArray("passes");
+                            foreach (IReadOnlyList<IReadOnlyDictionary<string, double>> run in outcome.Passes[framework])
+                            {
+                                json.WriteStartArray();
+                                foreach (IReadOnlyDictionary<string, double> pass in run)
+                                {
+                                    WriteNumberOrNull(json, pass[metric.Name]);
+                                }
+
+                                json.WriteEndArray();
+                            }
+
+                            json.WriteEndArray();
+                        }
+
                         WriteNumberOrNull(json, "median", outcome.Median(framework, metric.Name));
                         json.WriteEndObject();
                     }
@@ -182,6 +193,18 @@ internal static class ScenarioReport
         else
         {
             json.WriteNull(name);
+        }
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter json, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            json.WriteNumberValue(value);
+        }
+        else
+        {
+            json.WriteNullValue();
         }
     }
 

@@ -17,24 +17,35 @@ internal sealed class ScenarioOutcome(Scenario scenario, string description)
         [Framework.OrleansName] = [],
     };
 
+    /// <summary>Gets, per framework and in run order, the figures of each measured pass of a run whose figures are
+    /// the medians of several passes (see <see cref="ScenarioOptions.Passes"/>); empty when every run measured once.</summary>
+    public Dictionary<string, List<IReadOnlyList<IReadOnlyDictionary<string, double>>>> Passes { get; } = new()
+    {
+        [Framework.MeshName] = [],
+        [Framework.OrleansName] = [],
+    };
+
     public string? Error { get; set; }
 
     /// <summary>Gets or sets why the scenario did not run in this layout (not a failure), or null.</summary>
     public string? Skipped { get; set; }
 
     /// <summary>Gets the median of <paramref name="metric"/> over the runs of <paramref name="framework"/>, or NaN.</summary>
-    public double Median(string framework, string metric)
+    public double Median(string framework, string metric) => MedianOf(Runs[framework], metric);
+
+    /// <summary>Gets the median of <paramref name="metric"/> over <paramref name="figures"/> (the mean of the middle
+    /// two for an even count), or NaN when there are none.</summary>
+    public static double MedianOf(IReadOnlyList<IReadOnlyDictionary<string, double>> figures, string metric)
     {
-        List<IReadOnlyDictionary<string, double>> runs = Runs[framework];
-        if (runs.Count == 0)
+        if (figures.Count == 0)
         {
             return double.NaN;
         }
 
-        double[] values = new double[runs.Count];
+        double[] values = new double[figures.Count];
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = runs[i][metric];
+            values[i] = figures[i][metric];
         }
 
         Array.Sort(values);
@@ -80,7 +91,8 @@ internal static class ScenarioRunner
               (options.NodeWarmup > TimeSpan.Zero
                   ? $"Every run starts new serving processes and warms them with {options.NodeWarmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s of calls, then {Scenario.NodeWarmupPasses} unmeasured quarter-size passes of the scenario, before it measures."
                   : "Every run starts new serving processes and measures them cold (--node-warmup 0).");
-        log.WriteLine($"{layout} Scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {options.Runs} run(s) per framework after {options.WarmupRuns} unmeasured warm-up run(s), " +
+        string measuredPasses = options.Passes == 1 ? string.Empty : $" Each run measures the scenarios of milliseconds {options.Passes} times on its nodes and reports the medians.";
+        log.WriteLine($"{layout}{measuredPasses} Scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {options.Runs} run(s) per framework after {options.WarmupRuns} unmeasured warm-up run(s), " +
             $"{Machine.Describe()}.");
         var outcomes = new List<ScenarioOutcome>();
         foreach (Scenario scenario in options.Scenarios)
@@ -105,6 +117,7 @@ internal static class ScenarioRunner
                     foreach (string name in order)
                     {
                         long start = Stopwatch.GetTimestamp();
+                        IReadOnlyList<IReadOnlyDictionary<string, double>> passes;
                         IReadOnlyDictionary<string, double> figures;
                         Framework framework = await Framework.StartAsync(name, settings.Nodes, options.Transport).ConfigureAwait(false);
                         await using (framework.ConfigureAwait(false))
@@ -115,16 +128,23 @@ internal static class ScenarioRunner
                                 await scenario.WarmNodesAsync(framework, settings, run).ConfigureAwait(false);
                             }
 
-                            figures = await scenario.RunAsync(framework, settings, run).ConfigureAwait(false);
+                            passes = await MeasurePassesAsync(scenario, framework, settings, run, scenario.MeasuresPasses ? options.Passes : 1).ConfigureAwait(false);
                         }
 
+                        figures = passes.Count == 1 ? passes[0] : MedianFigures(scenario, passes);
                         string label = run >= 1 ? $"run {run}" : "warm-up";
                         if (run >= 1)
                         {
                             outcome.Runs[name].Add(figures);
+                            if (passes.Count > 1)
+                            {
+                                outcome.Passes[name].Add(passes);
+                            }
                         }
 
-                        log.WriteLine($"   {label}  {name,-8} {FormatFigures(scenario, figures)}   ({Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s with node start and stop)");
+                        string eachPass = passes.Count == 1 ? string.Empty
+                            : $" (medians of {passes.Count} passes; {scenario.Metrics[0].Name}: {string.Join(" / ", passes.Select(p => Format(scenario.Metrics[0], p[scenario.Metrics[0].Name])))})";
+                        log.WriteLine($"   {label}  {name,-8} {FormatFigures(scenario, figures)}{eachPass}   ({Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s with node start and stop)");
                     }
                 }
             }
@@ -138,10 +158,37 @@ internal static class ScenarioRunner
         return outcomes;
     }
 
+    /// <summary>Measures <paramref name="scenario"/> <paramref name="passes"/> times, one pass after the other on the same
+    /// nodes, each with its own ids (see <see cref="Scenario.MeasuredPassRun"/>).</summary>
+    private static async Task<IReadOnlyList<IReadOnlyDictionary<string, double>>> MeasurePassesAsync(
+        Scenario scenario, Framework framework, ScenarioSettings settings, int run, int passes)
+    {
+        var figures = new IReadOnlyDictionary<string, double>[passes];
+        for (int pass = 0; pass < passes; pass++)
+        {
+            figures[pass] = await scenario.RunAsync(framework, settings, scenario.MeasuredPassRun(run, pass)).ConfigureAwait(false);
+        }
+
+        return figures;
+    }
+
+    /// <summary>Each figure's median over <paramref name="passes"/>, figure by figure.</summary>
+    private static Dictionary<string, double> MedianFigures(Scenario scenario, IReadOnlyList<IReadOnlyDictionary<string, double>> passes)
+    {
+        var medians = new Dictionary<string, double>();
+        foreach (ScenarioMetric metric in scenario.Metrics)
+        {
+            medians[metric.Name] = ScenarioOutcome.MedianOf(passes, metric.Name);
+        }
+
+        return medians;
+    }
+
     public static void PrintSummary(IReadOnlyList<ScenarioOutcome> outcomes, ScenarioOptions options, TextWriter output)
     {
         output.WriteLine();
-        output.WriteLine($"Medians of {options.Runs} run(s) per framework (scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {(options.Nodes == 1 ? "single node" : $"{options.Nodes} nodes")}):");
+        string passes = options.Passes == 1 ? string.Empty : $", each the median of {options.Passes} passes except memory and sustained";
+        output.WriteLine($"Medians of {options.Runs} run(s) per framework{passes} (scale {options.Scale.ToString(CultureInfo.InvariantCulture)}, {(options.Nodes == 1 ? "single node" : $"{options.Nodes} nodes")}):");
         output.WriteLine($"{"scenario",-15} {"figure",-22} {"Mesh",14} {"Orleans",14} {"Mesh/Orleans",13}");
         foreach (ScenarioOutcome outcome in outcomes)
         {
