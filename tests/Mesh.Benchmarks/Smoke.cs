@@ -39,6 +39,7 @@ public static class Smoke
         await CheckAsync("remote call, Mesh over memory", failures, () => RemoteCallMeshAsync("memory"));
         await CheckAsync("remote call, Mesh over QUIC", failures, () => RemoteCallMeshAsync("quic"));
         Console.WriteLine($"Scenario checks took {clock.Elapsed.TotalSeconds:F1} s.");
+        await CheckAsync("scenarios runner, options", failures, ScenarioOptionsAsync);
         await CheckAsync("scenarios runner, every scenario on both frameworks", failures, ScenarioRunnerAsync);
         await CheckAsync("scenarios runner, 3 nodes (2 serving processes), both frameworks", failures, MultiNodeScenarioRunnerAsync);
         Console.WriteLine($"Scenario runner checks done at {clock.Elapsed.TotalSeconds:F1} s.");
@@ -336,6 +337,25 @@ public static class Smoke
     {
         Expect("transport-compare exit code", 0, await TransportComparison.RunAsync(["1", "64", "1"]));
         Expect("transport-compare latency exit code", 0, await TransportComparison.RunAsync(["latency", "1"]));
+    }
+
+    /// <summary>The runner's options: defaults, a value it takes, and values it refuses with a message.</summary>
+    private static Task ScenarioOptionsAsync()
+    {
+        ScenarioOptions? defaults = ScenarioOptions.Parse([], out string? error);
+        Expect("default passes", 5, defaults?.Passes);
+        Expect("default runs", 3, defaults?.Runs);
+        Expect("no error for the defaults", null, error);
+        Expect("--passes 7", 7, ScenarioOptions.Parse(["--passes", "7", "--only", "hot"], out _)?.Passes);
+        foreach (string bad in (string[])["0", "21", "x"])
+        {
+            Expect($"--passes {bad} refused", null, ScenarioOptions.Parse(["--passes", bad], out error));
+            Expect($"--passes {bad} says why", true, error?.Contains("--passes", StringComparison.Ordinal) == true);
+        }
+
+        Expect("--passes without a value refused", null, ScenarioOptions.Parse(["--passes"], out error));
+        Expect("--passes without a value says why", "--passes needs a value.", error);
+        return Task.CompletedTask;
     }
 
     private static async Task ScenarioRunnerAsync()
