@@ -186,14 +186,8 @@ internal static class ScenarioReport
 
     private static void WriteNumberOrNull(Utf8JsonWriter json, string name, double value)
     {
-        if (double.IsFinite(value))
-        {
-            json.WriteNumber(name, value);
-        }
-        else
-        {
-            json.WriteNull(name);
-        }
+        json.WritePropertyName(name);
+        WriteNumberOrNull(json, value);
     }
 
     private static void WriteNumberOrNull(Utf8JsonWriter json, double value)
