@@ -63,7 +63,13 @@ step "Native QUIC library tests (cargo test: the C ABI; transfers through the dr
 (cd src/Mesh.Transport.Quic/native && cargo test --release --locked --offline --config obj/cargo-config.toml)
 
 step "Unit, integration and generator tests"
-dotnet test Mesh.Sdk.sln -c Release --no-build --nologo --logger "console;verbosity=normal"
+test_log=$(mktemp)
+if ! dotnet test Mesh.Sdk.sln -c Release --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$test_log"; then
+  # The test projects run side by side, so a failure scrolls far up; repeat each one, with its message, at the end.
+  step "Failed tests"
+  grep -E -A 30 '^\s+Failed [A-Za-z]' "$test_log" | grep -v -E '^\s+Passed ' || echo "(no failed test reported: see the log above)"
+  exit 1
+fi
 
 step "Benchmark runner (--smoke)"
 dotnet run --project tests/Mesh.Benchmarks -c Release --no-build -- --smoke

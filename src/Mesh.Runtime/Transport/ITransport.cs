@@ -55,7 +55,10 @@ internal interface ITransportConnection : IDuplexPipe, IAsyncDisposable
     /// <summary>Gets who the peer proved to be at the handshake.</summary>
     PeerIdentity Peer { get; }
 
-    /// <summary>Closes both directions at once, discarding unsent data; the peer sees an error, not a clean end.</summary>
+    /// <summary>
+    /// Closes both directions at once, discarding unsent data; the peer sees an error, not a clean end. Safe from any
+    /// thread, while the connection's owner reads and writes.
+    /// </summary>
     /// <param name="reason">Why, for the logs of both sides where the transport can carry it.</param>
     void Abort(string reason);
 }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Mesh.Transport.Framing;
 using Mesh.Transport.TestPeer;
 using Microsoft.Extensions.Logging;
@@ -296,6 +297,41 @@ public abstract class TransportConformanceTests
         Assert.NotNull(client.CloseReason);
     }
 
+    [Fact]
+    public async Task Aborting_from_another_thread_while_both_ends_stream_ends_every_read_and_write_with_an_error()
+    {
+        // FramedConnection aborts from its read loop while its write loop writes, so Abort must be safe beside the
+        // connection's own reads and writes. Several rounds, because a race shows only now and then.
+        await using TransportPair pair = await CreatePairAsync();
+        await using FramedNode server = await FramedNode.StartAsync(pair.Server, ListenEndPoint, null, Options(), pair.ServerMetrics, NullLogger.Instance);
+        for (int round = 0; round < 10; round++)
+        {
+            await using ITransportConnection client = await pair.Client.ConnectAsync(server.EndPoint, CancellationToken.None).AsTask().WaitAsync(StepTimeout);
+            await using ITransportConnection accepted = await server.NextRawConnectionAsync().WaitAsync(StepTimeout);
+            var received = new StrongBox<long>();
+            using var stop = new CancellationTokenSource(StepTimeout);
+            Task[] loops =
+            [
+                Task.Run(() => StreamUntilItFailsAsync(client.Output, stop.Token)),
+                Task.Run(() => StreamUntilItFailsAsync(accepted.Output, stop.Token)),
+                Task.Run(() => DrainUntilItFailsAsync(client.Input, received, stop.Token)),
+                Task.Run(() => DrainUntilItFailsAsync(accepted.Input, received, stop.Token)),
+            ];
+
+            Assert.True(await Eventually.TrueAsync(() => Interlocked.Read(ref received.Value) >= 256 * 1024, StepTimeout), "No bytes flowed.");
+            accepted.Abort("test");
+
+            // Reads and writes end within the bound, each with a transport's error or the end of its stream: nothing
+            // else (a pipe corrupted by a concurrent completion throws NullReferenceException or
+            // InvalidOperationException), and nothing hangs.
+            foreach (Task loop in loops)
+            {
+                Exception? error = await Record.ExceptionAsync(() => loop.WaitAsync(PeerDeathBound));
+                Assert.True(error is null or TransportException or IOException, $"Round {round}: {error}");
+            }
+        }
+    }
+
     internal static byte[] Pattern(int size)
     {
         byte[] payload = new byte[size];
@@ -327,6 +363,39 @@ public abstract class TransportConformanceTests
         var connection = new FramedConnection(transport, pair.Client.Name, null, Options(), pair.ClientMetrics, NullLogger.Instance);
         connection.Start();
         return connection;
+    }
+
+    /// <summary>Writes and flushes 4 KiB at a time until a flush fails or reports the stream completed.</summary>
+    private static async Task StreamUntilItFailsAsync(PipeWriter output, CancellationToken stop)
+    {
+        byte[] chunk = Pattern(4096);
+        while (!stop.IsCancellationRequested)
+        {
+            FlushResult flush = await output.WriteAsync(chunk);
+            if (flush.IsCompleted || flush.IsCanceled)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("Writes went on for the whole step timeout after the abort.");
+    }
+
+    /// <summary>Reads and discards until a read fails or the stream ends, counting the bytes.</summary>
+    private static async Task DrainUntilItFailsAsync(PipeReader input, StrongBox<long> received, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            ReadResult result = await input.ReadAsync();
+            Interlocked.Add(ref received.Value, result.Buffer.Length);
+            input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("Reads went on for the whole step timeout after the abort.");
     }
 
     private static async Task<byte[]> ReadExactlyAsync(PipeReader reader, int count)

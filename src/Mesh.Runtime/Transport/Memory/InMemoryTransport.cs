@@ -58,8 +58,8 @@ internal sealed class InMemoryTransport : ITransport
 
         var toServer = new Pipe(_pipeOptions);
         var toClient = new Pipe(_pipeOptions);
-        var client = new InMemoryConnection(toClient, toServer, endPoint, listener.Owner.Identity);
-        var server = new InMemoryConnection(toServer, toClient, null, Identity);
+        (InMemoryConnection client, InMemoryConnection server) =
+            InMemoryConnection.CreatePair(toServer, toClient, endPoint, listener.Owner.Identity, Identity);
         if (!listener.TryEnqueue(server))
         {
             throw new TransportException($"The in-memory listener at {endPoint} is closed: connection refused.");
