@@ -115,16 +115,18 @@ internal abstract class Scenario
         new(throughput, throughput, HigherIsBetter: true),
         new("caller CPU", "µs/call", HigherIsBetter: false),
         new("pool work items", "per call", HigherIsBetter: false),
+        new(CrossCoreProbe.MetricName, "ns", HigherIsBetter: false),
     ];
 
     /// <summary>Runs <paramref name="measured"/> and reports <paramref name="calls"/> per second with the costs of
     /// <see cref="CallMetrics"/>.</summary>
     protected static async Task<Dictionary<string, double>> MeasureCallsAsync(string throughput, long calls, Func<Task<double>> measured)
     {
+        double crossCore = CrossCoreProbe.MeasureRoundTrip();
         CallCosts before = CallCosts.Now();
         double seconds = await measured().ConfigureAwait(false);
         CallCosts after = CallCosts.Now();
-        var figures = new Dictionary<string, double> { [throughput] = calls / seconds };
+        var figures = new Dictionary<string, double> { [throughput] = calls / seconds, [CrossCoreProbe.MetricName] = crossCore };
         after.AddPerCall(figures, before, calls);
         return figures;
     }
@@ -475,6 +477,7 @@ internal sealed class SustainedScenario : Scenario
             warm += await actor.IncrementAsync(0).ConfigureAwait(false);
         }
 
+        double crossCore = CrossCoreProbe.MeasureRoundTrip();
         CallCosts before = CallCosts.Now(machine: true);
         long start = Stopwatch.GetTimestamp();
         long calls = await CallForAsync(actors, settings.Duration).ConfigureAwait(false);
@@ -488,7 +491,7 @@ internal sealed class SustainedScenario : Scenario
         }
 
         Expect("calls counted by the actors", calls, total - warm);
-        var figures = new Dictionary<string, double> { ["calls/s"] = calls / seconds };
+        var figures = new Dictionary<string, double> { ["calls/s"] = calls / seconds, [CrossCoreProbe.MetricName] = crossCore };
         after.AddPerCall(figures, before, calls);
         return figures;
     }
